@@ -1,0 +1,80 @@
+import { createYoga, type YogaServerInstance } from "graphql-yoga";
+import type { Logger } from "pino";
+import { Registry } from "prom-client";
+import type { Config } from "./config.ts";
+import { type Context, createContext, type Services } from "./context.ts";
+import type { Database } from "./db/database.ts";
+import { bodyLimitPlugin } from "./http/body-limit-plugin.ts";
+import { probesPlugin } from "./http/probes-plugin.ts";
+import { type IdempotencyFaults, IdempotentExecutor } from "./idempotency/executor.ts";
+import { createIdempotencyMetrics } from "./idempotency/metrics.ts";
+import { OutcomeCipher } from "./idempotency/outcome-cipher.ts";
+import { OutcomeCodec } from "./idempotency/outcome-codec.ts";
+import { RecordStore } from "./idempotency/record-store.ts";
+import { idempotencyResponsePlugin } from "./idempotency/response-plugin.ts";
+import { schema } from "./schema/index.ts";
+
+export interface AppOptions {
+  config: Config;
+  db: Database;
+  logger: Logger;
+  /** 32 bytes that seal stored outcomes holding secrets. */
+  encryptionKey: Buffer;
+  /** Filled into GraphiQL's headers (the embedded database's dev workspace). */
+  graphiqlToken?: string;
+  /** Test hooks that simulate failures inside the idempotency wrapper. */
+  faults?: IdempotencyFaults;
+}
+
+export interface App {
+  yoga: YogaServerInstance<Record<string, unknown>, Context>;
+  services: Services;
+}
+
+const EXAMPLE_MUTATION = `# Run this twice: the second response is a replay of the first, with the same secret.
+mutation CreateKey {
+  createKey(input: { clientMutationId: "try-me-1", externalId: "user-42", name: "first key" }) {
+    __typename
+    ... on CreateKeyPayload { clientMutationId secret key { id name identity { id externalId } } }
+    ... on UserError { code message }
+  }
+}
+`;
+
+/** The GraphQL server, without listening: tests call `yoga.fetch`, the server hands it to node:http. */
+export function createApp(options: AppOptions): App {
+  const { config, db, logger } = options;
+  const metrics = new Registry();
+  const idempotency = new IdempotentExecutor({
+    prisma: db.prisma,
+    store: new RecordStore(db.prisma, config.idempotencyTtlMs, config.idempotencyLeaseMs),
+    codec: new OutcomeCodec(new OutcomeCipher(options.encryptionKey)),
+    metrics: createIdempotencyMetrics(metrics),
+    logger,
+    waitMs: config.idempotencyWaitMs,
+    leaseMs: config.idempotencyLeaseMs,
+    faults: options.faults,
+  });
+  const services: Services = { config, db, idempotency, logger, metrics };
+
+  const yoga = createYoga<Record<string, unknown>, Context>({
+    schema,
+    context: (initial) => createContext(services, initial),
+    graphqlEndpoint: "/graphql",
+    landingPage: false,
+    maskedErrors: { isDev: false },
+    logging: {
+      debug: (...args) => logger.debug(args.join(" ")),
+      info: (...args) => logger.info(args.join(" ")),
+      warn: (...args) => logger.warn(args.join(" ")),
+      error: (...args) => logger.error({ err: args.find((arg) => arg instanceof Error) }, args.filter((arg) => !(arg instanceof Error)).join(" ")),
+    },
+    graphiql: {
+      title: "onceql",
+      defaultQuery: EXAMPLE_MUTATION,
+      headers: options.graphiqlToken ? JSON.stringify({ Authorization: `Bearer ${options.graphiqlToken}` }, null, 2) : undefined,
+    },
+    plugins: [bodyLimitPlugin(), probesPlugin(services), idempotencyResponsePlugin()],
+  });
+  return { yoga, services };
+}

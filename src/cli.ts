@@ -1,0 +1,78 @@
+import { Command } from "commander";
+import { createWorkspace } from "./auth/workspaces.ts";
+import { type Config, ConfigError, loadConfig } from "./config.ts";
+import { type Database, openDatabase } from "./db/database.ts";
+import { applyMigrations, diffMigrations, writeMigration } from "./db/migrations.ts";
+import { sweepExpired } from "./idempotency/sweeper.ts";
+
+/** Opens the database the server would (DATABASE_URL or ONCEQL_DATA_DIR), migrated, for one command. */
+async function withDatabase<T>(work: (db: Database, config: Config) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    await applyMigrations(db.adapterFactory);
+    return await work(db, config);
+  } finally {
+    await db.close();
+  }
+}
+
+const program = new Command("onceql").description("onceql administration").showHelpAfterError();
+
+const workspace = program.command("workspace").description("workspaces and their tokens");
+workspace
+  .command("create")
+  .argument("<name>", "the workspace's name")
+  .description("create a workspace; its token is printed once, as the last line")
+  .action(async (name: string) => {
+    await withDatabase(async (db) => {
+      const created = await createWorkspace(db.prisma, name);
+      console.log(`created workspace ${created.workspace.name} (${created.workspace.id}); its token:`);
+      console.log(created.token);
+    });
+  });
+
+program
+  .command("sweep")
+  .description("delete expired idempotency records, keeping their daily counters")
+  .action(async () => {
+    await withDatabase(async (db) => {
+      const swept = await sweepExpired(db.prisma);
+      console.log(`swept ${swept.records} expired records and ${swept.dailyStats} old daily counters`);
+    });
+  });
+
+const database = program.command("db").description("migrations, without Prisma's native engine");
+database
+  .command("migrate")
+  .description("apply pending migrations (as prisma migrate deploy)")
+  .action(async () => {
+    const config = loadConfig();
+    const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    try {
+      const applied = await applyMigrations(db.adapterFactory);
+      console.log(applied.length ? `applied ${applied.join(", ")}` : "the database is up to date");
+    } finally {
+      await db.close();
+    }
+  });
+database
+  .command("diff")
+  .argument("[name]", "name of the new migration", "change")
+  .description("write the SQL that brings prisma/migrations up to schema.prisma as a new migration")
+  .action(async (name: string) => {
+    const db = await openDatabase({});
+    try {
+      const sql = await diffMigrations(db.adapterFactory);
+      console.log(sql ? `wrote ${writeMigration(name, sql)}` : "prisma/migrations already match schema.prisma");
+    } finally {
+      await db.close();
+    }
+  });
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  console.error(`onceql: ${error instanceof ConfigError || error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,107 @@
+import path from "node:path";
+import ms from "ms";
+
+/** Everything the server reads from its environment, parsed once at start. */
+export interface Config {
+  port: number;
+  host: string;
+  /** Unset: the embedded PGlite database in `dataDir`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  idempotencyTtlMs: number;
+  idempotencyWaitMs: number;
+  /** How long an attempt holds a key; a holder that died releases it when this runs out. */
+  idempotencyLeaseMs: number;
+  /** 32 bytes; unset means a key generated and kept in `dataDir`. */
+  encryptionKey: Buffer | undefined;
+  issuerUrl: string | undefined;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(variable: string, problem: string) {
+    super(`${variable}: ${problem}`);
+    this.name = "ConfigError";
+  }
+}
+
+const MIN_TTL_MS = ms("5m");
+const MAX_TTL_MS = ms("72h");
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env): Config {
+  return {
+    port: integer(env, "PORT", 4000, 0, 65535),
+    host: nonEmpty(env, "HOST") ?? "127.0.0.1",
+    databaseUrl: databaseUrl(env),
+    dataDir: path.resolve(nonEmpty(env, "ONCEQL_DATA_DIR") ?? ".onceql"),
+    idempotencyTtlMs: ttl(env),
+    idempotencyWaitMs: integer(env, "ONCEQL_IDEMPOTENCY_WAIT_MS", 10_000, 0, 300_000),
+    idempotencyLeaseMs: integer(env, "ONCEQL_IDEMPOTENCY_LEASE_MS", 30_000, 1_000, 600_000),
+    encryptionKey: encryptionKey(env),
+    issuerUrl: url(env, "ONCEQL_ISSUER_URL"),
+    logLevel: logLevel(env),
+  };
+}
+
+function nonEmpty(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `expected a whole number, got ${JSON.stringify(raw)}`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function ttl(env: Env): number {
+  const name = "ONCEQL_IDEMPOTENCY_TTL";
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return ms("24h");
+  const value = /^\d+(\.\d+)?\s*(ms|s|m|h|d)$/i.test(raw) ? ms(raw as ms.StringValue) : undefined;
+  if (value === undefined || !Number.isFinite(value)) {
+    throw new ConfigError(name, `expected a duration such as 24h or 90m, got ${JSON.stringify(raw)}`);
+  }
+  if (value < MIN_TTL_MS || value > MAX_TTL_MS) {
+    throw new ConfigError(name, `must be between 5m and 72h, got ${raw}`);
+  }
+  return value;
+}
+
+function databaseUrl(env: Env): string | undefined {
+  const raw = url(env, "DATABASE_URL");
+  if (raw !== undefined && !/^postgres(ql)?:$/.test(new URL(raw).protocol)) {
+    throw new ConfigError("DATABASE_URL", "must be a postgresql:// URL (leave it unset for the embedded database)");
+  }
+  return raw;
+}
+
+function url(env: Env, name: string): string | undefined {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return undefined;
+  if (!URL.canParse(raw)) throw new ConfigError(name, `not a URL: ${JSON.stringify(raw)}`);
+  return raw;
+}
+
+function encryptionKey(env: Env): Buffer | undefined {
+  const name = "ONCEQL_ENCRYPTION_KEY";
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return undefined;
+  const key = /^[0-9a-f]{64}$/i.test(raw) ? Buffer.from(raw, "hex") : Buffer.from(raw, "base64");
+  if (key.length !== 32) {
+    throw new ConfigError(name, "must be 32 bytes, as 64 hex digits or base64 (openssl rand -hex 32)");
+  }
+  return key;
+}
+
+function logLevel(env: Env): string {
+  const raw = nonEmpty(env, "LOG_LEVEL") ?? "info";
+  if (!LOG_LEVELS.includes(raw)) throw new ConfigError("LOG_LEVEL", `must be one of ${LOG_LEVELS.join(", ")}`);
+  return raw;
+}

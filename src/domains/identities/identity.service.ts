@@ -1,0 +1,43 @@
+import type { TransactionClient } from "../../db/transaction.ts";
+import type { Identity } from "../../generated/prisma/client.ts";
+import { requireJsonSize, requireLength } from "../validation.ts";
+import { IdentityAlreadyExistsError } from "./identity.errors.ts";
+
+export interface NewIdentity {
+  externalId: string;
+  meta?: unknown;
+}
+
+/** A new identity; its externalId must not be taken in the workspace. */
+export async function createIdentity(tx: TransactionClient, workspaceId: string, input: NewIdentity): Promise<Identity> {
+  const created = await insertIfAbsent(tx, workspaceId, input);
+  if (!created) throw new IdentityAlreadyExistsError(input.externalId);
+  return created;
+}
+
+/**
+ * The identity with this externalId, created if there is none. When concurrent callers race to
+ * create it, every one of them ends with the single row that won.
+ */
+export async function findOrCreateIdentity(tx: TransactionClient, workspaceId: string, externalId: string): Promise<Identity> {
+  const where = { workspaceId_externalId: { workspaceId, externalId } };
+  const existing = await tx.identity.findUnique({ where });
+  if (existing) return existing;
+  const created = await insertIfAbsent(tx, workspaceId, { externalId });
+  // Lost the race: the insert waited for the winner to commit, so a fresh read now sees its row.
+  return created ?? tx.identity.findUniqueOrThrow({ where });
+}
+
+/**
+ * INSERT ... ON CONFLICT DO NOTHING: a unique violation would abort the whole transaction, and
+ * with it the mutation's stored outcome, where a skipped insert lets the caller decide.
+ */
+async function insertIfAbsent(tx: TransactionClient, workspaceId: string, input: NewIdentity): Promise<Identity | undefined> {
+  requireLength("externalId", input.externalId, 1, 255);
+  const meta = input.meta == null ? undefined : requireJsonSize("meta", input.meta);
+  const [created] = await tx.identity.createManyAndReturn({
+    data: [{ workspaceId, externalId: input.externalId, meta: meta as object | undefined }],
+    skipDuplicates: true,
+  });
+  return created;
+}

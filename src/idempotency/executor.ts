@@ -1,0 +1,235 @@
+import { randomUUID } from "node:crypto";
+import type { Logger } from "pino";
+import type { PrismaClient } from "../generated/prisma/client.ts";
+import { runTransaction, type TransactionClient } from "../db/transaction.ts";
+import { UserError } from "../domains/user-error.ts";
+import { keyInUse, keyReused } from "./errors.ts";
+import type { IdempotencyMetrics } from "./metrics.ts";
+import type { Outcome, OutcomeCodec, SealedOutcome, UserErrorClass } from "./outcome-codec.ts";
+import type { KeyRef, RecordStore } from "./record-store.ts";
+import { sweepKey } from "./sweeper.ts";
+
+export type ExecutionStatus = "EXECUTED" | "REPLAYED";
+
+export interface IdempotentRequest extends KeyRef {
+  mutation: string;
+  fingerprint: string;
+  /** The outcome holds secrets: encrypt it at rest. */
+  sensitive: boolean;
+  errorClasses: readonly UserErrorClass[];
+  /** The side effects, run at most once per key, in the transaction that stores the outcome. */
+  execute(tx: TransactionClient): Promise<Record<string, unknown>>;
+}
+
+export interface IdempotentResult {
+  status: ExecutionStatus;
+  outcome: Outcome;
+}
+
+/** Test hooks: the points where a crash or an outage is simulated. */
+export interface IdempotencyFaults {
+  /** Runs after the side effects, inside the transaction, before the outcome is stored and committed. */
+  beforeCommit?(mutation: string): void | Promise<void>;
+}
+
+export interface ExecutorOptions {
+  prisma: PrismaClient;
+  store: RecordStore;
+  codec: OutcomeCodec;
+  metrics: IdempotencyMetrics;
+  logger: Logger;
+  waitMs: number;
+  leaseMs: number;
+  faults?: IdempotencyFaults;
+}
+
+/** A key this process is claiming, waiting for or executing; its duplicates here wait on it. */
+interface Flight {
+  fingerprint: string;
+  done: Promise<SealedOutcome | undefined>;
+  joined: number;
+}
+
+const POLL_MIN_MS = 10;
+const POLL_MAX_MS = 100;
+
+/** Runs each mutation at most once per (workspace, key), however many servers and retries race. */
+export class IdempotentExecutor {
+  private readonly flights = new Map<string, Flight>();
+
+  constructor(private readonly options: ExecutorOptions) {}
+
+  async run(request: IdempotentRequest): Promise<IdempotentResult> {
+    const deadline = Date.now() + this.options.waitMs;
+    for (;;) {
+      const flight = this.flights.get(slotOf(request));
+      if (!flight) return this.drive(request, deadline);
+      const replay = await this.join(flight, request, deadline);
+      if (replay) return replay;
+    }
+  }
+
+  /**
+   * The first request for a key in this process claims it, waits for it or executes it; every
+   * duplicate arriving meanwhile joins this flight rather than asking the database again.
+   */
+  private async drive(request: IdempotentRequest, deadline: number): Promise<IdempotentResult> {
+    const { store, metrics } = this.options;
+    const labels = { mutation: request.mutation };
+    let settle!: (sealed: SealedOutcome | undefined) => void;
+    const flight: Flight = { fingerprint: request.fingerprint, done: new Promise((resolve) => (settle = resolve)), joined: 0 };
+    this.flights.set(slotOf(request), flight);
+    let sealed: SealedOutcome | undefined;
+    try {
+      for (;;) {
+        const token = randomUUID();
+        const claim = await store.claim(request, request.mutation, request.fingerprint, token);
+        switch (claim.kind) {
+          case "acquired": {
+            metrics.inFlight.inc(labels);
+            try {
+              const executed = await this.executeOnce(request, token);
+              sealed = executed.sealed;
+              metrics.executions.inc(labels);
+              return { status: "EXECUTED", outcome: executed.outcome };
+            } finally {
+              metrics.inFlight.dec(labels);
+            }
+          }
+          case "completed":
+            sealed = claim.sealed;
+            metrics.replays.inc(labels);
+            return { status: "REPLAYED", outcome: this.open(claim.sealed, request) };
+          case "conflict":
+            metrics.conflicts.inc(labels);
+            throw keyReused();
+          case "expired":
+            await sweepKey(this.options.prisma, request);
+            break;
+          case "in-progress":
+            if (!(await this.waitWhileHeld(request, deadline))) {
+              metrics.conflicts.inc(labels);
+              throw keyInUse(retryAfter(claim.leaseRemainingMs));
+            }
+        }
+      }
+    } finally {
+      this.flights.delete(slotOf(request));
+      settle(sealed);
+      if (sealed) this.countJoinedReplays(request, flight);
+    }
+  }
+
+  private async executeOnce(request: IdempotentRequest, token: string): Promise<{ sealed: SealedOutcome; outcome: Outcome }> {
+    const { prisma, store, leaseMs, waitMs, faults } = this.options;
+    try {
+      return await runTransaction(
+        prisma,
+        async (tx) => {
+          const payload = await request.execute(tx);
+          const sealed = this.seal({ ok: true, payload }, request);
+          await faults?.beforeCommit?.(request.mutation);
+          if (!(await store.complete(tx, request, token, sealed))) throw new LeaseLostError();
+          return { sealed, outcome: { ok: true as const, payload } };
+        },
+        { timeoutMs: leaseMs, maxWaitMs: Math.max(waitMs, 2_000) },
+      );
+    } catch (error) {
+      if (error instanceof UserError && request.errorClasses.some((errorClass) => error instanceof errorClass)) {
+        // The transaction rolled back whatever the mutation had begun; its answer is still its outcome.
+        const sealed = this.seal({ ok: false, error }, request);
+        if (await store.complete(prisma, request, token, sealed)) return { sealed, outcome: { ok: false, error } };
+        throw keyInUse(retryAfter(0));
+      }
+      if (error instanceof LeaseLostError) throw keyInUse(retryAfter(0));
+      await store.release(request, token).catch((releaseError: unknown) => {
+        this.options.logger.warn({ err: releaseError, key: request.key }, "could not release key; its lease will run out");
+      });
+      throw error;
+    }
+  }
+
+  /** Waits for this process' own attempt at the key; a replay once it stored an outcome. */
+  private async join(flight: Flight, request: IdempotentRequest, deadline: number): Promise<IdempotentResult | undefined> {
+    const labels = { mutation: request.mutation };
+    if (flight.fingerprint !== request.fingerprint) {
+      this.options.metrics.conflicts.inc(labels);
+      await this.options.store.addConflict(request);
+      throw keyReused();
+    }
+    flight.joined++;
+    const timer = deferTimeout(deadline - Date.now());
+    const sealed = await Promise.race([flight.done, timer.promise]).finally(timer.cancel);
+    if (sealed === timedOut) {
+      flight.joined--;
+      this.options.metrics.conflicts.inc(labels);
+      throw keyInUse(retryAfter(0));
+    }
+    if (!sealed) {
+      flight.joined--;
+      return undefined;
+    }
+    this.options.metrics.replays.inc(labels);
+    return { status: "REPLAYED", outcome: this.open(sealed, request) };
+  }
+
+  private countJoinedReplays(request: IdempotentRequest, flight: Flight): void {
+    // Joiners resume after `done` settles; count them once they all have.
+    setImmediate(() => {
+      if (flight.joined === 0) return;
+      this.options.store.addReplays(request, flight.joined).catch((error: unknown) => {
+        this.options.logger.warn({ err: error, key: request.key }, "could not count replays");
+      });
+    });
+  }
+
+  /** Polls, with backoff, until another process lets go of the key; false at the deadline. */
+  private async waitWhileHeld(request: IdempotentRequest, deadline: number): Promise<boolean> {
+    let delay = POLL_MIN_MS;
+    for (;;) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return false;
+      await sleep(Math.min(delay, remaining));
+      if (!(await this.options.store.isHeld(request))) return true;
+      delay = Math.min(delay * 1.5, POLL_MAX_MS);
+    }
+  }
+
+  private seal(outcome: Outcome, request: IdempotentRequest): SealedOutcome {
+    return this.options.codec.seal(outcome, { sensitive: request.sensitive, boundTo: boundTo(request) });
+  }
+
+  private open(sealed: SealedOutcome, request: IdempotentRequest): Outcome {
+    return this.options.codec.open(sealed, { boundTo: boundTo(request), errorClasses: request.errorClasses });
+  }
+}
+
+class LeaseLostError extends Error {
+  constructor() {
+    super("the attempt outlived its lease and another attempt took the key over");
+  }
+}
+
+const timedOut = Symbol("timed out");
+
+function slotOf(ref: KeyRef): string {
+  return `${ref.workspaceId}\u0000${ref.key}`;
+}
+
+function boundTo(ref: KeyRef): string {
+  return `${ref.workspaceId}:${ref.key}`;
+}
+
+function retryAfter(leaseRemainingMs: number): number {
+  return Math.round(Math.min(Math.max(leaseRemainingMs, 100), 5_000));
+}
+
+function deferTimeout(ms: number): { promise: Promise<typeof timedOut>; cancel(): void } {
+  let handle: NodeJS.Timeout | undefined;
+  const promise = new Promise<typeof timedOut>((resolve) => (handle = setTimeout(() => resolve(timedOut), Math.max(0, ms))));
+  return { promise, cancel: () => clearTimeout(handle) };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}

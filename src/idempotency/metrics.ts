@@ -1,0 +1,39 @@
+import { Counter, Gauge, type Registry } from "prom-client";
+
+export interface IdempotencyMetrics {
+  executions: Counter<"mutation">;
+  replays: Counter<"mutation">;
+  conflicts: Counter<"mutation">;
+  inFlight: Gauge<"mutation">;
+}
+
+export function createIdempotencyMetrics(registry: Registry): IdempotencyMetrics {
+  const labelNames = ["mutation"] as const;
+  const registers = [registry];
+  return {
+    executions: new Counter({
+      name: "onceql_idempotency_executions_total",
+      help: "Mutations that ran (their outcome was stored)",
+      labelNames,
+      registers,
+    }),
+    replays: new Counter({
+      name: "onceql_idempotency_replays_total",
+      help: "Retries answered with a stored outcome",
+      labelNames,
+      registers,
+    }),
+    conflicts: new Counter({
+      name: "onceql_idempotency_conflicts_total",
+      help: "Requests refused: key reused with another input, or still in use",
+      labelNames,
+      registers,
+    }),
+    inFlight: new Gauge({
+      name: "onceql_idempotency_in_flight",
+      help: "Mutations running in this process",
+      labelNames,
+      registers,
+    }),
+  };
+}

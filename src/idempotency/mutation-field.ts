@@ -1,0 +1,71 @@
+import type { InputFieldMap, InputShapeFromFields, ShapeFromTypeParam, TypeParam } from "@pothos/core";
+import { builder, type Types } from "../schema/builder.ts";
+import { InvalidInputError } from "../domains/user-error.ts";
+import type { UserErrorClass } from "./outcome-codec.ts";
+import { type MutationScope, resolveIdempotent } from "./resolve-mutation.ts";
+
+type InputFields = PothosSchemaTypes.InputFieldBuilder<Types, "InputObject">;
+type PayloadFields = Record<string, TypeParam<Types>>;
+type PayloadShape<P extends PayloadFields> = { [K in keyof P]: ShapeFromTypeParam<Types, P[K], false> };
+
+export interface IdempotentMutationOptions<Fields extends InputFieldMap, Payload extends PayloadFields> {
+  description?: string;
+  /** The input's fields; `clientMutationId: String!` is added. */
+  input: (t: InputFields) => Fields;
+  /** The payload's fields and their types; `clientMutationId` is added. */
+  payload: Payload;
+  /** Expected outcomes, as UserError classes; they become members of the result union. */
+  errors?: UserErrorClass[];
+  /** The payload holds a secret: its stored outcome is encrypted at rest. */
+  sensitive?: boolean;
+  /** The business rule: runs at most once per key, in the transaction that stores its outcome. */
+  run: (input: InputShapeFromFields<Fields>, scope: MutationScope) => Promise<PayloadShape<Payload>>;
+}
+
+/**
+ * Declares an idempotent mutation in one call: `name(input: NameInput!): NameResult`, where
+ * NameResult is NamePayload or one of its UserErrors, every call going through the wrapper.
+ */
+export function defineIdempotentMutation<Fields extends InputFieldMap, Payload extends PayloadFields>(
+  name: string,
+  options: IdempotentMutationOptions<Fields, Payload>,
+): void {
+  const typeName = name[0]!.toUpperCase() + name.slice(1);
+  const errorClasses = [...(options.errors ?? []), InvalidInputError];
+
+  const inputRef = builder.inputType(`${typeName}Input`, {
+    fields: (t) => ({
+      clientMutationId: t.string({
+        required: true,
+        description: "Idempotency key: 1–255 printable ASCII characters, no spaces. A retry with the same key and input replays the first outcome.",
+      }),
+      ...options.input(t),
+    }),
+  });
+
+  type Shape = PayloadShape<Payload> & { clientMutationId: string };
+  const payloadRef = builder.objectRef<Record<string, unknown>>(`${typeName}Payload`).implement({
+    fields: (t) => ({
+      clientMutationId: t.string({ resolve: (payload) => payload.clientMutationId as string }),
+      ...Object.fromEntries(
+        Object.entries(options.payload).map(([field, type]) => [
+          field,
+          t.field({ type: type as "String", resolve: (payload) => payload[field] as never }),
+        ]),
+      ),
+    }),
+  });
+
+  const spec = { mutation: name, sensitive: options.sensitive ?? false, errorClasses, run: options.run };
+  builder.mutationField(name, (t) =>
+    t.field({
+      description: options.description,
+      type: payloadRef,
+      nullable: true,
+      args: { input: t.arg({ type: inputRef, required: true }) },
+      errors: { types: options.errors ?? [], union: { name: `${typeName}Result` } },
+      resolve: (_root, args, ctx, info) =>
+        resolveIdempotent(spec as never, (args as unknown as { input: { clientMutationId: string } }).input, ctx, info) as Promise<Shape>,
+    }),
+  );
+}

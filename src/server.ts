@@ -1,0 +1,122 @@
+import { createServer as createHttpServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import type { Logger } from "pino";
+import { type App, createApp } from "./app.ts";
+import { type Config, ConfigError, loadConfig } from "./config.ts";
+import { type Database, openDatabase } from "./db/database.ts";
+import { applyMigrations } from "./db/migrations.ts";
+import { ensureDevWorkspace, loadOrCreateEncryptionKey } from "./dev-secrets.ts";
+import type { IdempotencyFaults } from "./idempotency/executor.ts";
+import { sweepExpired } from "./idempotency/sweeper.ts";
+import { createLogger } from "./logger.ts";
+
+export interface RunningServer {
+  url: string;
+  app: App;
+  db: Database;
+  /** The dev workspace's token, on the embedded database. */
+  devToken?: string;
+  /** Stops accepting, lets in-flight requests finish, then closes the database. */
+  close(): Promise<void>;
+}
+
+export interface ServerOptions {
+  config: Config;
+  logger?: Logger;
+  faults?: IdempotencyFaults;
+  sweepIntervalMs?: number;
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const { config } = options;
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const embedded = !config.databaseUrl;
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    const applied = await applyMigrations(db.adapterFactory);
+    if (applied.length) logger.info({ migrations: applied }, "applied migrations");
+    if (!config.encryptionKey && !embedded) {
+      logger.warn("ONCEQL_ENCRYPTION_KEY is not set: using a key from the data folder; servers sharing this database must share one key");
+    }
+    const encryptionKey = config.encryptionKey ?? loadOrCreateEncryptionKey(config.dataDir);
+    const dev = embedded ? await ensureDevWorkspace(db.prisma, config.dataDir) : undefined;
+    const app = createApp({ config, db, logger, encryptionKey, graphiqlToken: dev?.token, faults: options.faults });
+    const http = createHttpServer(app.yoga);
+    await listen(http, config.port, config.host);
+    const { port } = http.address() as AddressInfo;
+    const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+    const sweeper = setInterval(() => {
+      sweepExpired(db.prisma).then(
+        (swept) => swept.records && logger.info(swept, "swept expired idempotency records"),
+        (error: unknown) => logger.warn({ err: error }, "sweep failed; will try again"),
+      );
+    }, options.sweepIntervalMs ?? 60_000);
+    sweeper.unref();
+    logger.info({ url: `${url}/graphql`, database: db.kind }, "onceql is listening");
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      app,
+      db,
+      devToken: dev?.token,
+      close: () =>
+        (closing ??= (async () => {
+          clearInterval(sweeper);
+          const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+          http.closeIdleConnections();
+          await closed;
+          await db.close();
+        })()),
+    };
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}
+
+function listen(http: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(port, host, () => {
+      http.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`onceql cannot start: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const server = await startServer({ config, logger }).catch((error: unknown) => {
+    console.error(`onceql cannot start: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
+  console.log(`\nonceql: GraphQL and GraphiQL at ${server.url}/graphql (${server.db.kind})`);
+  if (server.devToken) console.log(`dev workspace token (Authorization: Bearer ...):\n${server.devToken}`);
+  const stop = (signal: string) => {
+    logger.info({ signal }, "shutting down: finishing in-flight requests");
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === import.meta.filename) {
+  await main();
+}
