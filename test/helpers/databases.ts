@@ -1,0 +1,42 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { inject } from "vitest";
+import { type Database, openDatabase } from "../../src/db/database.ts";
+import { applyMigrations } from "../../src/db/migrations.ts";
+import { databaseUrl, postgresAdminUrl } from "./postgres-url.ts";
+
+export type DatabaseKind = "pglite" | "postgresql";
+
+/** Whether PostgreSQL tests run here (global setup already failed the run where they must). */
+export const postgresAvailable = (): boolean => inject("postgresAvailable");
+
+/** A migrated embedded database in memory, gone when closed. */
+export async function pgliteDatabase(): Promise<Database> {
+  const db = await openDatabase({});
+  await applyMigrations(db.adapterFactory);
+  return db;
+}
+
+/** A fresh PostgreSQL database of its own, migrated; dropped by `drop()`. */
+export async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `onceql_test_${randomBytes(6).toString("hex")}`;
+  await admin(`CREATE DATABASE ${name}`);
+  const url = databaseUrl(name);
+  const db = await openDatabase({ databaseUrl: url, poolSize: 2 });
+  try {
+    await applyMigrations(db.adapterFactory);
+  } finally {
+    await db.close();
+  }
+  return { url, drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: postgresAdminUrl() });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}

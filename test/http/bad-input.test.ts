@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CREATE_IDENTITY, CREATE_KEY } from "../helpers/operations.ts";
+import { startTestApp, type TestApp } from "../helpers/test-app.ts";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(() => t.close());
+
+const responses: string[] = [];
+async function rowCounts() {
+  const [keys, identities, records] = await Promise.all([
+    t.db.prisma.apiKey.count(),
+    t.db.prisma.identity.count(),
+    t.db.prisma.idempotencyRecord.count(),
+  ]);
+  return { keys, identities, records };
+}
+
+describe("bad input changes nothing and says why", () => {
+  it.each([
+    ["empty", ""],
+    ["with a space", "has space"],
+    ["with a tab", "tab\there"],
+    ["non-ASCII", "clé-1"],
+    ["256 characters", "k".repeat(256)],
+    ["10 kB", "k".repeat(10_000)],
+  ])("a key that is %s: IDEMPOTENCY_KEY_INVALID", async (_label, key) => {
+    const before = await rowCounts();
+    const response = await t.gql(CREATE_KEY, { input: { clientMutationId: key, name: "never" } });
+    responses.push(response.text);
+    expect(response.body.data.createKey).toBeNull();
+    expect(response.body.errors[0].extensions.code).toBe("IDEMPOTENCY_KEY_INVALID");
+    expect(response.body.errors[0].message).toMatch(/clientMutationId/);
+    expect(await rowCounts()).toEqual(before);
+  });
+
+  it("accepts a key of exactly 255 printable characters", async () => {
+    const response = await t.gql(CREATE_KEY, { input: { clientMutationId: "~".repeat(255) } });
+    expect(response.body.data.createKey.__typename).toBe("CreateKeyPayload");
+  });
+
+  it("an input of several MB: 413 before anything is parsed", async () => {
+    const before = await rowCounts();
+    const response = await t.gql(CREATE_IDENTITY, { input: { clientMutationId: "huge-1", externalId: "x", meta: { blob: "x".repeat(5_000_000) } } });
+    responses.push(response.text);
+    expect(response.status).toBe(413);
+    expect(response.body.errors[0].message).toMatch(/limit/);
+    expect(await rowCounts()).toEqual(before);
+  });
+
+  it("a field value over the domain's bounds: a typed InvalidInputError", async () => {
+    const response = await t.gql(CREATE_IDENTITY, { input: { clientMutationId: "long-1", externalId: "e".repeat(300) } });
+    expect(response.body.data.createIdentity).toMatchObject({ __typename: "InvalidInputError", code: "INVALID_INPUT", field: "externalId" });
+    const meta = await t.gql(CREATE_IDENTITY, { input: { clientMutationId: "meta-1", externalId: "m", meta: { blob: "x".repeat(20_000) } } });
+    expect(meta.body.data.createIdentity).toMatchObject({ __typename: "InvalidInputError", field: "meta" });
+    expect(await t.db.prisma.identity.count({ where: { externalId: { in: ["m", "e".repeat(300)] } } })).toBe(0);
+  });
+
+  it("an invalid JSON body: 400", async () => {
+    const before = await rowCounts();
+    const response = await t.fetch("/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${t.token}` },
+      body: '{"query": "mutation { createKey(input: {clientMutationId: \\"j\\"}) { __typename } }"',
+    });
+    const text = await response.text();
+    responses.push(text);
+    expect(response.status).toBe(400);
+    expect(JSON.parse(text).errors[0].message).toBeTruthy();
+    expect(await rowCounts()).toEqual(before);
+  });
+
+  it("an unknown input field: a validation error, 400", async () => {
+    const before = await rowCounts();
+    const response = await t.gql(CREATE_KEY, { input: { clientMutationId: "unknown-1", colour: "red" } });
+    responses.push(response.text);
+    expect(response.status).toBe(400);
+    expect(response.body.errors[0].message).toMatch(/colour/);
+    const inline = await t.gql(`mutation { createKey(input: { clientMutationId: "unknown-2", colour: "red" }) { __typename } }`);
+    expect(inline.status).toBe(400);
+    expect(await rowCounts()).toEqual(before);
+  });
+
+  it.each([
+    ["missing", null],
+    ["wrong", "oq_ws_not-a-real-token"],
+  ])("a %s token: 401 UNAUTHENTICATED, nothing executed", async (_label, token) => {
+    const before = await rowCounts();
+    const response = await t.gql(CREATE_KEY, { input: { clientMutationId: "auth-1" } }, { token });
+    responses.push(response.text);
+    expect(response.status).toBe(401);
+    expect(response.body.errors[0].extensions.code).toBe("UNAUTHENTICATED");
+    expect(response.body.data ?? null).toBeNull();
+    expect(await rowCounts()).toEqual(before);
+  });
+
+  it("a query over GET still works, and a mutation over GET is refused", async () => {
+    const query = encodeURIComponent("{ workspace { name } }");
+    const get = await t.fetch(`/graphql?query=${query}`, { headers: { authorization: `Bearer ${t.token}`, accept: "application/json" } });
+    expect(get.status).toBe(200);
+    expect((await get.json()).data.workspace.name).toBe("test");
+    const mutation = encodeURIComponent('mutation { createKey(input: { clientMutationId: "get-1" }) { __typename } }');
+    const refused = await t.fetch(`/graphql?query=${mutation}`, { headers: { authorization: `Bearer ${t.token}`, accept: "application/json" } });
+    expect(refused.status).toBe(405);
+    expect(await t.db.prisma.idempotencyRecord.count({ where: { key: "get-1" } })).toBe(0);
+  });
+
+  it("no response carries a stack trace", () => {
+    expect(responses.length).toBeGreaterThan(8);
+    for (const text of responses) {
+      expect(text).not.toMatch(/\n\s+at |"stack"|\.ts:\d+/);
+    }
+  });
+});

@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPostgresDatabase, postgresAvailable } from "../helpers/databases.ts";
+import { CREATE_IDENTITY, CREATE_KEY } from "../helpers/operations.ts";
+import { startTestApp, type TestApp } from "../helpers/test-app.ts";
+
+/**
+ * Two app instances, each with its own executor and connection pool, on one PostgreSQL
+ * database: two servers as far as races are concerned. Requests alternate between them.
+ */
+describe.skipIf(!postgresAvailable())("concurrent duplicates on PostgreSQL", () => {
+  let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
+  let servers: TestApp[];
+  let slowMs = 0;
+  const faults = { beforeCommit: () => new Promise<void>((resolve) => setTimeout(resolve, slowMs)) };
+
+  beforeAll(async () => {
+    database = await createPostgresDatabase();
+    servers = [
+      await startTestApp({ databaseUrl: database.url, faults }),
+      await startTestApp({ databaseUrl: database.url, faults, config: { idempotencyWaitMs: 300 } }),
+    ];
+  });
+  afterAll(async () => {
+    await Promise.all(servers?.map((server) => server.close()) ?? []);
+    await database?.drop();
+  });
+
+  const token = () => servers[0]!.token;
+  const fire = (count: number, operation: string, input: (i: number) => Record<string, unknown>) =>
+    Promise.all(Array.from({ length: count }, (_, i) => servers[i % 2]!.gql(operation, { input: input(i) }, { token: token() })));
+
+  it("20 createKey with one externalId and 20 keys: 20 successes, exactly one identity", async () => {
+    const responses = await fire(20, CREATE_KEY, (i) => ({ clientMutationId: `ext-${i}`, externalId: "shared-user" }));
+    for (const response of responses) expect(response.body.data.createKey.__typename).toBe("CreateKeyPayload");
+    const identities = await servers[0]!.db.prisma.identity.findMany({ where: { externalId: "shared-user" } });
+    expect(identities).toHaveLength(1);
+    expect(new Set(responses.map((r) => r.body.data.createKey.key.identity.id))).toEqual(new Set([identities[0]!.id]));
+    expect(await servers[0]!.db.prisma.apiKey.count({ where: { identityId: identities[0]!.id } })).toBe(20);
+  });
+
+  it("20 createKey with one key: one key row, 20 identical payloads with the same secret", async () => {
+    const responses = await fire(20, CREATE_KEY, () => ({ clientMutationId: "one-key", externalId: "solo", name: "raced" }));
+    const first = responses[0]!.body.data;
+    expect(first.createKey.secret).toMatch(/^oq_sk_/);
+    for (const response of responses) expect(response.body.data).toEqual(first);
+    const statuses = responses.map((r) => r.body.extensions.idempotency[0].status);
+    expect(statuses.filter((status) => status === "EXECUTED")).toHaveLength(1);
+    expect(await servers[0]!.db.prisma.apiKey.count({ where: { name: "raced" } })).toBe(1);
+    expect(await servers[0]!.db.prisma.identity.count({ where: { externalId: "solo" } })).toBe(1);
+    const record = await servers[0]!.db.prisma.idempotencyRecord.findFirstOrThrow({ where: { key: "one-key" } });
+    await expect.poll(async () => (await servers[0]!.db.prisma.idempotencyRecord.findFirstOrThrow({ where: { key: "one-key" } })).replayCount).toBe(19);
+    expect(record.status).toBe("COMPLETED");
+  });
+
+  it("20 createIdentity with one externalId: one identity, 19 typed IdentityAlreadyExistsError, no 500", async () => {
+    const responses = await fire(20, CREATE_IDENTITY, (i) => ({ clientMutationId: `ident-${i}`, externalId: "contested" }));
+    const types = responses.map((r) => r.body.data.createIdentity.__typename).sort();
+    expect(types.filter((type) => type === "CreateIdentityPayload")).toHaveLength(1);
+    expect(types.filter((type) => type === "IdentityAlreadyExistsError")).toHaveLength(19);
+    for (const response of responses) expect(response.body.errors).toBeUndefined();
+    expect(await servers[0]!.db.prisma.identity.count({ where: { externalId: "contested" } })).toBe(1);
+  });
+
+  it("a duplicate on another server waits for the first and returns its replay", async () => {
+    slowMs = 150;
+    try {
+      const input = { clientMutationId: "slow-1", name: "slow" };
+      const first = servers[0]!.gql(CREATE_KEY, { input });
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      const duplicate = await servers[1]!.gql(CREATE_KEY, { input }, { token: token() });
+      expect(duplicate.body.extensions.idempotency[0].status).toBe("REPLAYED");
+      expect(duplicate.body.data).toEqual((await first).body.data);
+      expect(await servers[0]!.db.prisma.apiKey.count({ where: { name: "slow" } })).toBe(1);
+    } finally {
+      slowMs = 0;
+    }
+  });
+
+  it("a duplicate still running after ONCEQL_IDEMPOTENCY_WAIT_MS: IDEMPOTENCY_KEY_IN_USE with retryAfterMs", async () => {
+    slowMs = 1_000;
+    try {
+      const input = { clientMutationId: "slow-2", name: "slower" };
+      const first = servers[0]!.gql(CREATE_KEY, { input });
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      const duplicate = await servers[1]!.gql(CREATE_KEY, { input }, { token: token() });
+      expect(duplicate.body.data.createKey).toBeNull();
+      expect(duplicate.body.errors[0].extensions.code).toBe("IDEMPOTENCY_KEY_IN_USE");
+      expect(duplicate.body.errors[0].extensions.retryAfterMs).toBeGreaterThan(0);
+      expect((await first).body.extensions.idempotency[0].status).toBe("EXECUTED");
+      const retry = await servers[1]!.gql(CREATE_KEY, { input }, { token: token() });
+      expect(retry.body.extensions.idempotency[0].status).toBe("REPLAYED");
+      expect(await servers[0]!.db.prisma.apiKey.count({ where: { name: "slower" } })).toBe(1);
+    } finally {
+      slowMs = 0;
+    }
+  });
+
+  it("a reused key with another input is refused at once while the first still runs", async () => {
+    slowMs = 500;
+    try {
+      const first = servers[0]!.gql(CREATE_KEY, { input: { clientMutationId: "slow-3", name: "x" } });
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      const started = Date.now();
+      const [local, remote] = await Promise.all([
+        servers[0]!.gql(CREATE_KEY, { input: { clientMutationId: "slow-3", name: "y" } }),
+        servers[1]!.gql(CREATE_KEY, { input: { clientMutationId: "slow-3", name: "y" } }, { token: token() }),
+      ]);
+      expect(Date.now() - started).toBeLessThan(400);
+      expect(local.body.errors[0].extensions.code).toBe("IDEMPOTENCY_KEY_REUSED");
+      expect(remote.body.errors[0].extensions.code).toBe("IDEMPOTENCY_KEY_REUSED");
+      await first;
+    } finally {
+      slowMs = 0;
+    }
+  });
+});

@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sweepExpired } from "../../src/idempotency/sweeper.ts";
+import { CREATE_IDENTITY, CREATE_KEY, IDEMPOTENCY_RECORD } from "../helpers/operations.ts";
+import { startTestApp, type TestApp } from "../helpers/test-app.ts";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(() => t.close());
+
+/** Moves a record's expiry into the past, as if its retention had run out. */
+async function expire(key: string) {
+  await t.db.prisma.idempotencyRecord.updateMany({ where: { key }, data: { expiresAt: new Date(Date.now() - 1_000) } });
+}
+
+describe("retention", () => {
+  it("keeps the record for ONCEQL_IDEMPOTENCY_TTL", async () => {
+    await t.gql(CREATE_KEY, { input: { clientMutationId: "ttl-1" } });
+    const { body } = await t.gql(IDEMPOTENCY_RECORD, { key: "ttl-1" });
+    const { completedAt, expiresAt } = body.data.idempotencyRecord;
+    expect(Date.parse(expiresAt) - Date.parse(completedAt)).toBe(24 * 3600 * 1000);
+  });
+
+  it("an expired key runs anew", async () => {
+    const input = { clientMutationId: "expire-1", name: "expiring" };
+    const first = await t.gql(CREATE_KEY, { input });
+    await expire("expire-1");
+    expect((await t.gql(IDEMPOTENCY_RECORD, { key: "expire-1" })).body.data.idempotencyRecord).toBeNull();
+
+    const again = await t.gql(CREATE_KEY, { input });
+    expect(again.body.extensions.idempotency[0].status).toBe("EXECUTED");
+    expect(again.body.data.createKey.key.id).not.toBe(first.body.data.createKey.key.id);
+    expect(await t.db.prisma.apiKey.count({ where: { name: "expiring" } })).toBe(2);
+    // The expired record's counts were rolled up before it was replaced.
+    const stats = await t.db.prisma.idempotencyDailyStat.findMany({ where: { mutation: "createKey" } });
+    expect(stats.reduce((sum, row) => sum + row.executions, 0)).toBeGreaterThanOrEqual(1);
+  });
+
+  it("a sweep removes expired records and the daily counters survive it", async () => {
+    const input = { clientMutationId: "sweep-1", externalId: "sweepy" };
+    await t.gql(CREATE_IDENTITY, { input });
+    await t.gql(CREATE_IDENTITY, { input });
+    await t.gql(CREATE_IDENTITY, { input });
+    await t.gql(CREATE_IDENTITY, { input: { ...input, externalId: "other" } });
+    await t.gql(CREATE_IDENTITY, { input: { clientMutationId: "sweep-2", externalId: "kept" } });
+    await expire("sweep-1");
+
+    const swept = await sweepExpired(t.db.prisma);
+    expect(swept.records).toBeGreaterThanOrEqual(1);
+    expect(await t.db.prisma.idempotencyRecord.count({ where: { key: "sweep-1" } })).toBe(0);
+    expect(await t.db.prisma.idempotencyRecord.count({ where: { key: "sweep-2" } })).toBe(1);
+
+    const [stat] = await t.db.prisma.idempotencyDailyStat.findMany({ where: { mutation: "createIdentity" } });
+    expect(stat).toMatchObject({ executions: 1, replays: 2, conflicts: 1 });
+    expect(stat!.day.toISOString().slice(0, 10)).toBe(new Date().toISOString().slice(0, 10));
+
+    // A second sweep finds nothing left to count: nothing is counted twice.
+    await sweepExpired(t.db.prisma);
+    const [again] = await t.db.prisma.idempotencyDailyStat.findMany({ where: { mutation: "createIdentity" } });
+    expect(again).toEqual(stat);
+  });
+
+  it("drops daily counters only once they are two weeks old", async () => {
+    const workspaceId = (await t.db.prisma.workspace.findFirstOrThrow()).id;
+    const day = (daysAgo: number) => new Date(`${new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 10)}T00:00:00Z`);
+    await t.db.prisma.idempotencyDailyStat.createMany({
+      data: [
+        { workspaceId, day: day(8), mutation: "old-but-kept", executions: 3 },
+        { workspaceId, day: day(15), mutation: "too-old", executions: 3 },
+      ],
+    });
+    await sweepExpired(t.db.prisma);
+    const left = await t.db.prisma.idempotencyDailyStat.findMany({ where: { mutation: { in: ["old-but-kept", "too-old"] } } });
+    expect(left.map((row) => row.mutation)).toEqual(["old-but-kept"]);
+  });
+});
