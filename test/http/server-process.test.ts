@@ -1,0 +1,119 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { CREATE_KEY } from "../helpers/operations.ts";
+import { postGraphQL, spawnEntry, startServerProcess } from "../helpers/processes.ts";
+
+const dataDir = mkdtempSync(path.join(tmpdir(), "onceql-server-"));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+const env = { ONCEQL_DATA_DIR: dataDir };
+
+describe("npm start on the embedded database", () => {
+  it("migrates, creates the dev workspace, serves GraphiQL with its token, and keeps outcomes across restarts", async () => {
+    const server = await startServerProcess(env);
+    try {
+      expect(server.devToken).toMatch(/^oq_ws_/);
+      expect(server.output()).toMatch(/dev workspace token/);
+      expect(await (await fetch(`${server.url}/healthz`)).text()).toBe("ok\n");
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+
+      const page = await fetch(`${server.url}/graphql`, { headers: { accept: "text/html" } });
+      const html = await page.text();
+      expect(page.headers.get("content-type")).toMatch(/text\/html/);
+      expect(html).toContain(server.devToken);
+      expect(html).toContain("createKey");
+
+      const input = { clientMutationId: "restart-1", name: "durable" };
+      const first = await postGraphQL(server.url, server.devToken!, CREATE_KEY, { input });
+      expect(first.body.data.createKey.secret).toMatch(/^oq_sk_/);
+      expect(await server.stop()).toBe(0);
+
+      const again = await startServerProcess(env);
+      try {
+        expect(again.devToken).toBe(server.devToken);
+        const replay = await postGraphQL(again.url, again.devToken!, CREATE_KEY, { input });
+        expect(replay.headers.get("idempotent-replayed")).toBe("true");
+        expect(replay.body.data).toEqual(first.body.data);
+        const metrics = await (await fetch(`${again.url}/metrics`)).text();
+        expect(metrics).toContain('onceql_idempotency_replays_total{mutation="createKey"} 1');
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      server.child.kill("SIGKILL");
+    }
+  });
+
+  it("a second process on the same data folder refuses with a clear message", async () => {
+    const server = await startServerProcess(env);
+    try {
+      const second = spawnEntry("src/server.ts", [], env);
+      expect(await second.exited).toBe(1);
+      expect(second.output()).toMatch(/in use by another onceql process/);
+      const cli = spawnEntry("src/cli.ts", ["workspace", "create", "blocked"], env);
+      expect(await cli.exited).toBe(1);
+      expect(cli.output()).toMatch(/in use by another onceql process/);
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("SIGTERM lets an in-flight request finish, then exits 0", async () => {
+    const server = await startServerProcess(env);
+    const body = JSON.stringify({ query: CREATE_KEY, variables: { input: { clientMutationId: "sigterm-1", name: "in-flight" } } });
+    const url = new URL(`${server.url}/graphql`);
+    const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(
+        { host: url.hostname, port: url.port, path: url.pathname, method: "POST", headers: {
+          "content-type": "application/json", "content-length": Buffer.byteLength(body), authorization: `Bearer ${server.devToken}` } },
+        (res) => {
+          let text = "";
+          res.on("data", (chunk) => (text += chunk));
+          res.on("end", () => resolve({ status: res.statusCode!, text }));
+        },
+      );
+      req.on("error", reject);
+      req.write(body.slice(0, 20));
+      setTimeout(() => {
+        server.child.kill("SIGTERM");
+        setTimeout(() => req.end(body.slice(20)), 300);
+      }, 100);
+    });
+    const finished = await response;
+    expect(finished.status).toBe(200);
+    expect(JSON.parse(finished.text).data.createKey.key.name).toBe("in-flight");
+    expect(await server.exited).toBe(0);
+  });
+
+  it("npm run cli -- workspace create prints a working token as its last line", async () => {
+    const cli = spawnEntry("src/cli.ts", ["workspace", "create", "acme"], env);
+    expect(await cli.exited).toBe(0);
+    const token = cli.output().trim().split("\n").at(-1)!;
+    expect(token).toMatch(/^oq_ws_\S+$/);
+    const server = await startServerProcess(env);
+    try {
+      const response = await postGraphQL(server.url, token, "{ workspace { name } }");
+      expect(response.body.data.workspace.name).toBe("acme");
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe("configuration", () => {
+  it.each([
+    ["ONCEQL_IDEMPOTENCY_TTL", "1m", /ONCEQL_IDEMPOTENCY_TTL: must be between 5m and 72h/],
+    ["ONCEQL_IDEMPOTENCY_TTL", "73h", /ONCEQL_IDEMPOTENCY_TTL: must be between 5m and 72h/],
+    ["ONCEQL_IDEMPOTENCY_TTL", "soon", /ONCEQL_IDEMPOTENCY_TTL: expected a duration/],
+    ["PORT", "http", /PORT: expected a whole number/],
+    ["ONCEQL_ENCRYPTION_KEY", "short", /ONCEQL_ENCRYPTION_KEY: must be 32 bytes/],
+    ["DATABASE_URL", "mysql://localhost/x", /DATABASE_URL: must be a postgresql:\/\/ URL/],
+  ])("a wrong %s (%s) stops the server at start, naming the variable", async (name, value, message) => {
+    const server = spawnEntry("src/server.ts", [], { ...env, [name]: value });
+    expect(await server.exited).toBe(1);
+    expect(server.output()).toMatch(message);
+  });
+});
