@@ -63,7 +63,10 @@ export class IdempotentExecutor {
     const deadline = Date.now() + this.options.waitMs;
     for (;;) {
       const flight = this.flights.get(slotOf(request));
-      if (!flight) return this.drive(request, deadline);
+      if (!flight) return this.drive(request, deadline, true);
+      // Until its claim returns, a flight's input is not the stored one: only the database can
+      // tell which of two different inputs came first, so a different one asks it directly.
+      if (flight.fingerprint !== request.fingerprint) return this.drive(request, deadline, false);
       const replay = await this.join(flight, request, deadline);
       if (replay) return replay;
     }
@@ -73,12 +76,12 @@ export class IdempotentExecutor {
    * The first request for a key in this process claims it, waits for it or executes it; every
    * duplicate arriving meanwhile joins this flight rather than asking the database again.
    */
-  private async drive(request: IdempotentRequest, deadline: number): Promise<IdempotentResult> {
+  private async drive(request: IdempotentRequest, deadline: number, lead: boolean): Promise<IdempotentResult> {
     const { store, metrics } = this.options;
     const labels = { mutation: request.mutation };
     let settle!: (sealed: SealedOutcome | undefined) => void;
     const flight: Flight = { fingerprint: request.fingerprint, done: new Promise((resolve) => (settle = resolve)), joined: 0 };
-    this.flights.set(slotOf(request), flight);
+    if (lead) this.flights.set(slotOf(request), flight);
     let sealed: SealedOutcome | undefined;
     try {
       for (;;) {
@@ -114,7 +117,7 @@ export class IdempotentExecutor {
         }
       }
     } finally {
-      this.flights.delete(slotOf(request));
+      if (lead) this.flights.delete(slotOf(request));
       settle(sealed);
       if (sealed) this.countJoinedReplays(request, flight);
     }
@@ -149,14 +152,9 @@ export class IdempotentExecutor {
     }
   }
 
-  /** Waits for this process' own attempt at the key; a replay once it stored an outcome. */
+  /** Waits for this process' own attempt at the key, with the same input; a replay once it stored an outcome. */
   private async join(flight: Flight, request: IdempotentRequest, deadline: number): Promise<IdempotentResult | undefined> {
     const labels = { mutation: request.mutation };
-    if (flight.fingerprint !== request.fingerprint) {
-      this.options.metrics.conflicts.inc(labels);
-      await this.options.store.addConflict(request);
-      throw keyReused();
-    }
     flight.joined++;
     const timer = deferTimeout(deadline - Date.now());
     const sealed = await Promise.race([flight.done, timer.promise]).finally(timer.cancel);

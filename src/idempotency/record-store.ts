@@ -112,11 +112,4 @@ export class RecordStore {
       UPDATE idempotency_records SET replay_count = replay_count + ${count}::int
       WHERE workspace_id = ${ref.workspaceId}::uuid AND key = ${ref.key}`;
   }
-
-  /** A conflicting request seen while the key was held in this process. */
-  async addConflict(ref: KeyRef): Promise<void> {
-    await this.prisma.$executeRaw`
-      UPDATE idempotency_records SET conflict_count = conflict_count + 1
-      WHERE workspace_id = ${ref.workspaceId}::uuid AND key = ${ref.key}`;
-  }
 }

@@ -90,6 +90,18 @@ describe("the same key with another input", () => {
     expect(replay.body.data).toEqual(first.body.data);
   });
 
+  it("racing a conflicting request, a true retry still gets its replay", async () => {
+    const input = { clientMutationId: "race-reuse", name: "original" };
+    const first = await t.gql(CREATE_KEY, { input });
+    const [conflicting, retry] = await Promise.all([
+      t.gql(CREATE_KEY, { input: { ...input, name: "impostor" } }),
+      t.gql(CREATE_KEY, { input }),
+    ]);
+    expect(conflicting.body.errors[0].extensions.code).toBe("IDEMPOTENCY_KEY_REUSED");
+    expect(retry.body.errors).toBeUndefined();
+    expect(retry.body.data).toEqual(first.body.data);
+  });
+
   it("counts an explicit null apart from an omitted field", async () => {
     await t.gql(CREATE_KEY, { input: { clientMutationId: "null-1" } });
     const withNull = await t.gql(CREATE_KEY, { input: { clientMutationId: "null-1", name: null } });
