@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPostgresDatabase, postgresAvailable } from "../helpers/databases.ts";
+import { CREATE_IDENTITY, CREATE_KEY, UPDATE_KEY } from "../helpers/operations.ts";
+import { startTestApp, type TestApp } from "../helpers/test-app.ts";
+
+/**
+ * What every mutation promises, checked for each one: a replay gives identical data, another
+ * input under the key is refused, and 20 duplicates fired at once on two servers sharing one
+ * PostgreSQL database leave exactly one effect.
+ */
+describe.skipIf(!postgresAvailable())("every mutation, on PostgreSQL", () => {
+  let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
+  let servers: TestApp[];
+  let keyId: string;
+
+  beforeAll(async () => {
+    database = await createPostgresDatabase();
+    servers = [await startTestApp({ databaseUrl: database.url }), await startTestApp({ databaseUrl: database.url })];
+    const created = await servers[0]!.gql(CREATE_KEY, { input: { clientMutationId: "setup", name: "to-update" } });
+    keyId = created.body.data.createKey.key.id;
+  });
+  afterAll(async () => {
+    await Promise.all(servers?.map((server) => server.close()) ?? []);
+    await database?.drop();
+  });
+
+  const prisma = () => servers[0]!.db.prisma;
+  const cases = [
+    {
+      mutation: "createIdentity",
+      operation: CREATE_IDENTITY,
+      input: (key: string) => ({ clientMutationId: key, externalId: `ext-${key}` }),
+      other: (key: string) => ({ clientMutationId: key, externalId: `other-${key}` }),
+      effects: (key: string) => prisma().identity.count({ where: { externalId: { in: [`ext-${key}`, `other-${key}`] } } }),
+    },
+    {
+      mutation: "createKey",
+      operation: CREATE_KEY,
+      input: (key: string) => ({ clientMutationId: key, name: `key-${key}`, externalId: `owner-${key}` }),
+      other: (key: string) => ({ clientMutationId: key, name: `other-${key}` }),
+      effects: async (key: string) =>
+        (await prisma().apiKey.count({ where: { name: { in: [`key-${key}`, `other-${key}`] } } })) +
+        (await prisma().identity.count({ where: { externalId: `owner-${key}` } })),
+    },
+    {
+      mutation: "updateKey",
+      operation: UPDATE_KEY,
+      input: (key: string) => ({ clientMutationId: key, keyId, externalId: `attach-${key}` }),
+      other: (key: string) => ({ clientMutationId: key, keyId, name: `other-${key}` }),
+      effects: async (key: string) =>
+        (await prisma().identity.count({ where: { externalId: `attach-${key}` } })) +
+        (await prisma().apiKey.count({ where: { name: `other-${key}` } })),
+    },
+  ];
+
+  describe.each(cases)("$mutation", ({ mutation, operation, input, other, effects }) => {
+    it("replays with identical data, and refuses the key with another input", async () => {
+      const key = `${mutation}-seq`;
+      const first = await servers[0]!.gql(operation, { input: input(key) });
+      const replay = await servers[1]!.gql(operation, { input: input(key) }, { token: servers[0]!.token });
+      expect(first.body.data[mutation].__typename).toMatch(/Payload$/);
+      expect(replay.body.data).toEqual(first.body.data);
+      expect(replay.body.extensions.idempotency[0].status).toBe("REPLAYED");
+      const reused = await servers[1]!.gql(operation, { input: other(key) }, { token: servers[0]!.token });
+      expect(reused.body.errors[0].extensions.code).toBe("IDEMPOTENCY_KEY_REUSED");
+      expect(await effects(key)).toBe(mutation === "createKey" ? 2 : 1);
+    });
+
+    it("20 duplicates at once on two servers: one execution, 20 identical answers, one effect", async () => {
+      const key = `${mutation}-par`;
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => servers[i % 2]!.gql(operation, { input: input(key) }, { token: servers[0]!.token })),
+      );
+      for (const response of responses) expect(response.body.data).toEqual(responses[0]!.body.data);
+      expect(responses.filter((r) => r.body.extensions.idempotency[0].status === "EXECUTED")).toHaveLength(1);
+      expect(await effects(key)).toBe(mutation === "createKey" ? 2 : 1);
+    });
+  });
+});
