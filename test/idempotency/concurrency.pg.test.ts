@@ -26,6 +26,21 @@ describe.skipIf(!postgresAvailable())("concurrent duplicates on PostgreSQL", () 
   });
 
   const token = () => servers[0]!.token;
+  /** Runs `work` while every commit takes `ms` longer. */
+  async function whileSlow<T>(ms: number, work: () => Promise<T>): Promise<T> {
+    slowMs = ms;
+    try {
+      return await work();
+    } finally {
+      slowMs = 0;
+    }
+  }
+  /** Starts a request on server 0 and gives it a head start; its response is still pending. */
+  const startSlowFirst = async (input: Record<string, unknown>) => {
+    const response = servers[0]!.gql(CREATE_KEY, { input });
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    return { response };
+  };
   const fire = (count: number, operation: string, input: (i: number) => Record<string, unknown>) =>
     Promise.all(Array.from({ length: count }, (_, i) => servers[i % 2]!.gql(operation, { input: input(i) }, { token: token() })));
 
@@ -62,26 +77,20 @@ describe.skipIf(!postgresAvailable())("concurrent duplicates on PostgreSQL", () 
   });
 
   it("a duplicate on another server waits for the first and returns its replay", async () => {
-    slowMs = 150;
-    try {
+    await whileSlow(150, async () => {
       const input = { clientMutationId: "slow-1", name: "slow" };
-      const first = servers[0]!.gql(CREATE_KEY, { input });
-      await new Promise((resolve) => setTimeout(resolve, 40));
+      const { response: first } = await startSlowFirst(input);
       const duplicate = await servers[1]!.gql(CREATE_KEY, { input }, { token: token() });
       expect(duplicate.body.extensions.idempotency[0].status).toBe("REPLAYED");
       expect(duplicate.body.data).toEqual((await first).body.data);
       expect(await servers[0]!.db.prisma.apiKey.count({ where: { name: "slow" } })).toBe(1);
-    } finally {
-      slowMs = 0;
-    }
+    });
   });
 
   it("a duplicate still running after ONCEQL_IDEMPOTENCY_WAIT_MS: IDEMPOTENCY_KEY_IN_USE with retryAfterMs", async () => {
-    slowMs = 1_000;
-    try {
+    await whileSlow(1_000, async () => {
       const input = { clientMutationId: "slow-2", name: "slower" };
-      const first = servers[0]!.gql(CREATE_KEY, { input });
-      await new Promise((resolve) => setTimeout(resolve, 40));
+      const { response: first } = await startSlowFirst(input);
       const duplicate = await servers[1]!.gql(CREATE_KEY, { input }, { token: token() });
       expect(duplicate.body.data.createKey).toBeNull();
       expect(duplicate.body.errors[0].extensions.code).toBe("IDEMPOTENCY_KEY_IN_USE");
@@ -90,16 +99,12 @@ describe.skipIf(!postgresAvailable())("concurrent duplicates on PostgreSQL", () 
       const retry = await servers[1]!.gql(CREATE_KEY, { input }, { token: token() });
       expect(retry.body.extensions.idempotency[0].status).toBe("REPLAYED");
       expect(await servers[0]!.db.prisma.apiKey.count({ where: { name: "slower" } })).toBe(1);
-    } finally {
-      slowMs = 0;
-    }
+    });
   });
 
   it("a reused key with another input is refused at once while the first still runs", async () => {
-    slowMs = 500;
-    try {
-      const first = servers[0]!.gql(CREATE_KEY, { input: { clientMutationId: "slow-3", name: "x" } });
-      await new Promise((resolve) => setTimeout(resolve, 40));
+    await whileSlow(500, async () => {
+      const { response: first } = await startSlowFirst({ clientMutationId: "slow-3", name: "x" });
       const started = Date.now();
       const [local, remote] = await Promise.all([
         servers[0]!.gql(CREATE_KEY, { input: { clientMutationId: "slow-3", name: "y" } }),
@@ -109,8 +114,6 @@ describe.skipIf(!postgresAvailable())("concurrent duplicates on PostgreSQL", () 
       expect(local.body.errors[0].extensions.code).toBe("IDEMPOTENCY_KEY_REUSED");
       expect(remote.body.errors[0].extensions.code).toBe("IDEMPOTENCY_KEY_REUSED");
       await first;
-    } finally {
-      slowMs = 0;
-    }
+    });
   });
 });
