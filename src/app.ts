@@ -1,3 +1,4 @@
+import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { createYoga, type YogaServerInstance } from "graphql-yoga";
 import type { Logger } from "pino";
 import { Registry } from "prom-client";
@@ -69,6 +70,8 @@ export function createApp(options: AppOptions): App {
       warn: (...args) => logger.warn(args.join(" ")),
       error: (...args) => logger.error({ err: args.find((arg) => arg instanceof Error) }, args.filter((arg) => !(arg instanceof Error)).join(" ")),
     },
+    // GraphiQL bundled with the server: the default page loads its code from a CDN.
+    renderGraphiQL,
     graphiql: {
       title: "onceql",
       defaultQuery: EXAMPLE_MUTATION,

@@ -19,9 +19,60 @@ export interface Config {
 }
 
 export class ConfigError extends Error {
-  constructor(variable: string, problem: string) {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
     super(`${variable}: ${problem}`);
     this.name = "ConfigError";
+  }
+}
+
+/** The same settings as the environment variables, for `createServer(options)`. */
+export interface ConfigOptions {
+  port?: number;
+  host?: string;
+  databaseUrl?: string;
+  dataDir?: string;
+  /** A duration such as "24h", or milliseconds. */
+  idempotencyTtl?: string | number;
+  idempotencyWaitMs?: number;
+  idempotencyLeaseMs?: number;
+  /** 32 bytes, or 64 hex digits / base64. */
+  encryptionKey?: Buffer | string;
+  issuerUrl?: string;
+  logLevel?: string;
+}
+
+const OPTION_VARIABLES: Record<keyof ConfigOptions, string> = {
+  port: "PORT",
+  host: "HOST",
+  databaseUrl: "DATABASE_URL",
+  dataDir: "ONCEQL_DATA_DIR",
+  idempotencyTtl: "ONCEQL_IDEMPOTENCY_TTL",
+  idempotencyWaitMs: "ONCEQL_IDEMPOTENCY_WAIT_MS",
+  idempotencyLeaseMs: "ONCEQL_IDEMPOTENCY_LEASE_MS",
+  encryptionKey: "ONCEQL_ENCRYPTION_KEY",
+  issuerUrl: "ONCEQL_ISSUER_URL",
+  logLevel: "LOG_LEVEL",
+};
+
+/** Options checked exactly as their environment variables are; the process environment is not read. */
+export function configFromOptions(options: ConfigOptions): Config {
+  const env: Env = {};
+  for (const [option, variable] of Object.entries(OPTION_VARIABLES) as [keyof ConfigOptions, string][]) {
+    const value = options[option];
+    if (value === undefined) continue;
+    if (Buffer.isBuffer(value)) env[variable] = value.toString("hex");
+    else if (option === "idempotencyTtl" && typeof value === "number") env[variable] = `${value}ms`;
+    else env[variable] = String(value);
+  }
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const option = Object.entries(OPTION_VARIABLES).find(([, variable]) => variable === error.variable)?.[0];
+    throw new ConfigError(`${option} (${error.variable})`, error.message.slice(error.variable.length + 2));
   }
 }
 

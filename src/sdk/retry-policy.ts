@@ -1,0 +1,61 @@
+import { ClientError } from "graphql-request";
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export type RetryDecision = { retry: false } | { retry: true; delayMs: number; reason: string };
+
+/** Failures after which the same key may be sent again: nothing ran, or it ran and is stored. */
+const RETRYABLE_CODES = new Set(["IDEMPOTENCY_KEY_IN_USE", "INTERNAL_SERVER_ERROR"]);
+
+export function retryDecision(error: unknown, attempt: number, policy: RetryPolicy): RetryDecision {
+  const backoff = () => {
+    const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+  };
+  if (!(error instanceof ClientError)) {
+    // No answer at all: a refused or reset connection, a lost response, a timeout.
+    return { retry: true, delayMs: backoff(), reason: error instanceof Error ? error.message : "network error" };
+  }
+  const status = error.response.status;
+  if (status === 429) {
+    const retryAfter = Number(error.response.headers?.get?.("retry-after"));
+    return { retry: true, delayMs: Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, policy.maxDelayMs) : backoff(), reason: "HTTP 429" };
+  }
+  if (status >= 500) return { retry: true, delayMs: backoff(), reason: `HTTP ${status}` };
+  const codes = (error.response.errors ?? []).map((e) => (e.extensions as { code?: string } | undefined)?.code);
+  if (codes.length === 0 || !codes.every((code) => code !== undefined && RETRYABLE_CODES.has(code))) return { retry: false };
+  const hinted = (error.response.errors ?? [])
+    .map((e) => Number((e.extensions as { retryAfterMs?: unknown } | undefined)?.retryAfterMs))
+    .filter((ms) => Number.isFinite(ms) && ms > 0);
+  const delayMs = hinted.length ? Math.min(Math.max(...hinted), policy.maxDelayMs) : backoff();
+  return { retry: true, delayMs, reason: codes.join(", ") };
+}
+
+/** What a failed call ends with: the server's code when it gave one, and how hard the client tried. */
+export class OnceqlError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+    readonly status: number | undefined,
+    readonly attempts: number,
+    readonly clientMutationId: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "OnceqlError";
+  }
+
+  static from(error: unknown, context: { attempts: number; clientMutationId: string | undefined }): OnceqlError {
+    if (error instanceof ClientError) {
+      const first = error.response.errors?.[0];
+      const code = (first?.extensions as { code?: string } | undefined)?.code;
+      return new OnceqlError(first?.message ?? `HTTP ${error.response.status}`, code, error.response.status, context.attempts, context.clientMutationId, { cause: error });
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    return new OnceqlError(message, undefined, undefined, context.attempts, context.clientMutationId, { cause: error });
+  }
+}
