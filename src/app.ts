@@ -32,11 +32,20 @@ export interface App {
   services: Services;
 }
 
-const EXAMPLE_MUTATION = `# Run this twice: the second response is a replay of the first, with the same secret.
+const EXAMPLE_MUTATION = `# Run it twice: the second answer is a replay,
+# same secret, with status REPLAYED.
 mutation CreateKey {
-  createKey(input: { clientMutationId: "try-me-1", externalId: "user-42", name: "first key" }) {
+  createKey(input: {
+    clientMutationId: "try-me-1"
+    externalId: "user-42"
+    name: "first key"
+  }) {
     __typename
-    ... on CreateKeyPayload { clientMutationId secret key { id name identity { id externalId } } }
+    ... on CreateKeyPayload {
+      clientMutationId
+      secret
+      key { id name identity { id externalId } }
+    }
     ... on UserError { code message }
   }
 }

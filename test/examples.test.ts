@@ -1,0 +1,25 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { createServer, type RunningServer } from "onceql";
+import { spawnEntry } from "./helpers/processes.ts";
+
+const dataDir = mkdtempSync(path.join(tmpdir(), "onceql-examples-"));
+let server: RunningServer;
+beforeAll(async () => {
+  server = await createServer({ port: 0, dataDir, logLevel: "silent" });
+});
+afterAll(async () => {
+  await server?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+it("examples/create-key.ts creates one key and its retry is a replay", async () => {
+  const example = spawnEntry("examples/create-key.ts", [], { ONCEQL_URL: `${server.url}/graphql`, ONCEQL_TOKEN: server.devToken! });
+  expect(await example.exited, example.output()).toBe(0);
+  expect(example.output()).toMatch(/created key \S+ for user-42/);
+  expect(example.output()).toContain("retry replayed: true, same key: true, same secret: true");
+  expect(example.output()).toContain("secret verifies: true");
+  expect(await server.db.prisma.apiKey.count({ where: { name: "example key" } })).toBe(1);
+});
