@@ -2,6 +2,7 @@ import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { createYoga, type YogaServerInstance } from "graphql-yoga";
 import type { Logger } from "pino";
 import { Registry } from "prom-client";
+import { Authenticator } from "./auth/authenticate.ts";
 import type { Config } from "./config.ts";
 import { type Context, createContext, type Services } from "./context.ts";
 import type { Database } from "./db/database.ts";
@@ -9,8 +10,10 @@ import { bodyLimitPlugin } from "./http/body-limit-plugin.ts";
 import { probesPlugin } from "./http/probes-plugin.ts";
 import { type IdempotencyFaults, IdempotentExecutor } from "./idempotency/executor.ts";
 import { createIdempotencyMetrics } from "./idempotency/metrics.ts";
+import { OutcomeCache } from "./idempotency/outcome-cache.ts";
 import { OutcomeCipher } from "./idempotency/outcome-cipher.ts";
 import { OutcomeCodec } from "./idempotency/outcome-codec.ts";
+import { PendingCounts } from "./idempotency/pending-counts.ts";
 import { RecordStore } from "./idempotency/record-store.ts";
 import { idempotencyResponsePlugin } from "./idempotency/response-plugin.ts";
 import { schema } from "./schema/index.ts";
@@ -25,11 +28,15 @@ export interface AppOptions {
   graphiqlToken?: string;
   /** Test hooks that simulate failures inside the idempotency wrapper. */
   faults?: IdempotencyFaults;
+  /** Only the benchmark: honour the header that skips the wrapper. */
+  allowBenchmarkBypass?: boolean;
 }
 
 export interface App {
   yoga: YogaServerInstance<Record<string, unknown>, Context>;
   services: Services;
+  /** Stores what is still only counted in memory; the database stays open. */
+  close(): Promise<void>;
 }
 
 const EXAMPLE_MUTATION = `# Run it twice: the second answer is a replay,
@@ -55,17 +62,28 @@ mutation CreateKey {
 export function createApp(options: AppOptions): App {
   const { config, db, logger } = options;
   const metrics = new Registry();
+  const store = new RecordStore(db.bookkeeping, config.idempotencyTtlMs, config.idempotencyLeaseMs);
   const idempotency = new IdempotentExecutor({
     prisma: db.prisma,
-    store: new RecordStore(db.prisma, config.idempotencyTtlMs, config.idempotencyLeaseMs),
+    store,
     codec: new OutcomeCodec(new OutcomeCipher(options.encryptionKey)),
+    cache: new OutcomeCache(),
+    counts: new PendingCounts(store, logger),
     metrics: createIdempotencyMetrics(metrics),
     logger,
     waitMs: config.idempotencyWaitMs,
     leaseMs: config.idempotencyLeaseMs,
     faults: options.faults,
   });
-  const services: Services = { config, db, idempotency, logger, metrics };
+  const services: Services = {
+    config,
+    auth: new Authenticator(db.prisma),
+    db,
+    idempotency,
+    logger,
+    metrics,
+    allowBenchmarkBypass: options.allowBenchmarkBypass,
+  };
 
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
@@ -88,5 +106,5 @@ export function createApp(options: AppOptions): App {
     },
     plugins: [bodyLimitPlugin(), probesPlugin(services), idempotencyResponsePlugin()],
   });
-  return { yoga, services };
+  return { yoga, services, close: () => idempotency.close() };
 }

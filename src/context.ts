@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { YogaInitialContext } from "graphql-yoga";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import { authenticate } from "./auth/authenticate.ts";
+import type { Authenticator } from "./auth/authenticate.ts";
 import type { Config } from "./config.ts";
 import type { Database } from "./db/database.ts";
 import { createIdentityLoader } from "./domains/identities/identity.loaders.ts";
@@ -13,10 +13,13 @@ import type { MutationLogEntry } from "./idempotency/resolve-mutation.ts";
 /** What lives as long as the app: shared by every request. */
 export interface Services {
   config: Config;
+  auth: Authenticator;
   db: Database;
   idempotency: IdempotentExecutor;
   logger: Logger;
   metrics: Registry;
+  /** Only the benchmark sets this: it lets a request skip the idempotency wrapper, to measure its cost. */
+  allowBenchmarkBypass?: boolean;
 }
 
 export interface Context {
@@ -27,10 +30,14 @@ export interface Context {
   loaders: ReturnType<typeof createLoaders>;
   /** What each mutation field did with its key, for `extensions.idempotency`. */
   mutationLog: MutationLogEntry[];
+  /** The benchmark's baseline: run mutations without the wrapper (see Services.allowBenchmarkBypass). */
+  bypassIdempotency: boolean;
 }
 
+export const BENCHMARK_BYPASS_HEADER = "x-onceql-benchmark-bypass";
+
 export async function createContext(services: Services, initial: YogaInitialContext): Promise<Context> {
-  const workspace = await authenticate(services.db.prisma, initial.request);
+  const workspace = await services.auth.authenticate(initial.request);
   return {
     request: initial.request,
     requestId: initial.request.headers.get("x-request-id")?.slice(0, 128) ?? randomUUID(),
@@ -38,6 +45,7 @@ export async function createContext(services: Services, initial: YogaInitialCont
     services,
     loaders: createLoaders(services, workspace.id),
     mutationLog: [],
+    bypassIdempotency: services.allowBenchmarkBypass === true && initial.request.headers.get(BENCHMARK_BYPASS_HEADER) === "1",
   };
 }
 

@@ -26,6 +26,8 @@ export interface ServerOptions {
   logger?: Logger;
   faults?: IdempotencyFaults;
   sweepIntervalMs?: number;
+  /** Only the benchmark: let requests skip the idempotency wrapper with a header. */
+  allowBenchmarkBypass?: boolean;
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
@@ -41,13 +43,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     const encryptionKey = config.encryptionKey ?? loadOrCreateEncryptionKey(config.dataDir);
     const dev = embedded ? await ensureDevWorkspace(db.prisma, config.dataDir) : undefined;
-    const app = createApp({ config, db, logger, encryptionKey, graphiqlToken: dev?.token, faults: options.faults });
+    const app = createApp({ config, db, logger, encryptionKey, graphiqlToken: dev?.token, faults: options.faults, allowBenchmarkBypass: options.allowBenchmarkBypass });
     const http = createHttpServer(app.yoga);
     await listen(http, config.port, config.host);
     const { port } = http.address() as AddressInfo;
     const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
     const sweeper = setInterval(() => {
-      sweepExpired(db.prisma).then(
+      app.services.idempotency
+        .flushCounts()
+        .then(() => sweepExpired(db.prisma))
+        .then(
         (swept) => swept.records && logger.info(swept, "swept expired idempotency records"),
         (error: unknown) => logger.warn({ err: error }, "sweep failed; will try again"),
       );
@@ -66,6 +71,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           const closed = new Promise<void>((resolve) => http.close(() => resolve()));
           http.closeIdleConnections();
           await closed;
+          await app.close();
           await db.close();
         })()),
     };

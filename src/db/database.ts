@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../generated/prisma/client.ts";
@@ -9,10 +10,21 @@ import { lockDataDir } from "./data-dir-lock.ts";
 
 export type DatabaseKind = "pglite" | "postgresql";
 
+/** Plain SQL with positional parameters, outside any Prisma transaction. */
+export interface RawSql {
+  query<Row>(text: string, params?: unknown[]): Promise<{ rows: Row[]; rowCount: number }>;
+}
+
 /** One open database: the Prisma client plus what migrations and shutdown need. */
 export interface Database {
   kind: DatabaseKind;
   prisma: PrismaClient;
+  /**
+   * For bookkeeping that needs no durable commit of its own (idempotency claims, releases,
+   * counters): on PostgreSQL a small pool with synchronous_commit off, so these writes skip the
+   * WAL flush. A mutation's own transaction commits durably, and with it every earlier WAL record.
+   */
+  bookkeeping: RawSql;
   adapterFactory: SqlMigrationAwareDriverAdapterFactory;
   close(): Promise<void>;
 }
@@ -34,11 +46,28 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 function openPostgres(connectionString: string, max: number): Database {
   const adapterFactory = new PrismaPg({ connectionString, max, connectionTimeoutMillis: 5_000 });
   const prisma = new PrismaClient({ adapter: adapterFactory });
+  const bookkeeping = new pg.Pool({
+    connectionString,
+    max: Math.max(2, Math.ceil(max / 2)),
+    connectionTimeoutMillis: 5_000,
+    options: "-c synchronous_commit=off",
+  });
+  // An idle client that loses its connection emits here; the pool replaces it on next use.
+  bookkeeping.on("error", () => {});
   return {
     kind: "postgresql",
     prisma,
+    bookkeeping: {
+      query: async (text, params) => {
+        const result = await bookkeeping.query(text, params);
+        return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+      },
+    },
     adapterFactory,
-    close: () => prisma.$disconnect(),
+    async close() {
+      await prisma.$disconnect();
+      await bookkeeping.end();
+    },
   };
 }
 
@@ -62,6 +91,13 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
   return {
     kind: "pglite",
     prisma,
+    // One session: a query waits while a Prisma transaction holds it, never runs inside it.
+    bookkeeping: {
+      query: async <Row>(text: string, params?: unknown[]) => {
+        const result = await pglite.query<Row>(text, params);
+        return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+      },
+    },
     adapterFactory,
     async close() {
       await prisma.$disconnect();

@@ -5,7 +5,9 @@ import { runTransaction, type TransactionClient } from "../db/transaction.ts";
 import { UserError } from "../domains/user-error.ts";
 import { keyInUse, keyReused } from "./errors.ts";
 import type { IdempotencyMetrics } from "./metrics.ts";
+import type { OutcomeCache } from "./outcome-cache.ts";
 import type { Outcome, OutcomeCodec, SealedOutcome, UserErrorClass } from "./outcome-codec.ts";
+import type { PendingCounts } from "./pending-counts.ts";
 import type { KeyRef, RecordStore } from "./record-store.ts";
 import { sweepKey } from "./sweeper.ts";
 
@@ -36,6 +38,8 @@ export interface ExecutorOptions {
   prisma: PrismaClient;
   store: RecordStore;
   codec: OutcomeCodec;
+  cache: OutcomeCache;
+  counts: PendingCounts;
   metrics: IdempotencyMetrics;
   logger: Logger;
   waitMs: number;
@@ -46,8 +50,8 @@ export interface ExecutorOptions {
 /** A key this process is claiming, waiting for or executing; its duplicates here wait on it. */
 interface Flight {
   fingerprint: string;
+  /** The stored outcome once there is one; undefined when the attempt ended without one. */
   done: Promise<SealedOutcome | undefined>;
-  joined: number;
 }
 
 const POLL_MIN_MS = 10;
@@ -60,6 +64,8 @@ export class IdempotentExecutor {
   constructor(private readonly options: ExecutorOptions) {}
 
   async run(request: IdempotentRequest): Promise<IdempotentResult> {
+    const cached = this.options.cache.get(request);
+    if (cached) return this.answer(request, cached.fingerprint, cached.sealed);
     const deadline = Date.now() + this.options.waitMs;
     for (;;) {
       const flight = this.flights.get(slotOf(request));
@@ -67,9 +73,24 @@ export class IdempotentExecutor {
       // Until its claim returns, a flight's input is not the stored one: only the database can
       // tell which of two different inputs came first, so a different one asks it directly.
       if (flight.fingerprint !== request.fingerprint) return this.drive(request, deadline, false);
-      const replay = await this.join(flight, request, deadline);
-      if (replay) return replay;
+      const sealed = await this.join(flight, request, deadline);
+      if (sealed) return this.answer(request, request.fingerprint, sealed);
     }
+  }
+
+  /** Replays that this process counted but has not yet added to the record. */
+  replaysNotStored(ref: KeyRef): number {
+    return this.options.counts.replaysNotStored(ref);
+  }
+
+  /** Adds what is counted in memory to the records (before they are swept, say). */
+  flushCounts(): Promise<void> {
+    return this.options.counts.flush();
+  }
+
+  /** Stores what is counted in memory; call before shutting down. */
+  close(): Promise<void> {
+    return this.options.counts.close();
   }
 
   /**
@@ -78,9 +99,8 @@ export class IdempotentExecutor {
    */
   private async drive(request: IdempotentRequest, deadline: number, lead: boolean): Promise<IdempotentResult> {
     const { store, metrics } = this.options;
-    const labels = { mutation: request.mutation };
     let settle!: (sealed: SealedOutcome | undefined) => void;
-    const flight: Flight = { fingerprint: request.fingerprint, done: new Promise((resolve) => (settle = resolve)), joined: 0 };
+    const flight: Flight = { fingerprint: request.fingerprint, done: new Promise((resolve) => (settle = resolve)) };
     if (lead) this.flights.set(slotOf(request), flight);
     let sealed: SealedOutcome | undefined;
     try {
@@ -88,30 +108,26 @@ export class IdempotentExecutor {
         const token = randomUUID();
         const claim = await store.claim(request, request.mutation, request.fingerprint, token);
         switch (claim.kind) {
-          case "acquired": {
-            metrics.inFlight.inc(labels);
-            try {
-              const executed = await this.executeOnce(request, token);
-              sealed = executed.sealed;
-              metrics.executions.inc(labels);
-              return { status: "EXECUTED", outcome: executed.outcome };
-            } finally {
-              metrics.inFlight.dec(labels);
+          case "acquired":
+            return await this.execute(request, token, (stored) => (sealed = stored));
+          case "abandoned":
+            if (await store.takeOver(request, request.mutation, request.fingerprint, token)) {
+              return await this.execute(request, token, (stored) => (sealed = stored));
             }
-          }
+            break;
           case "completed":
-            sealed = claim.sealed;
-            metrics.replays.inc(labels);
-            return { status: "REPLAYED", outcome: this.open(claim.sealed, request) };
-          case "conflict":
-            metrics.conflicts.inc(labels);
-            throw keyReused();
+            this.options.cache.set(request, { fingerprint: claim.fingerprint, sealed: claim.sealed, expiresAt: claim.expiresAt });
+            if (claim.fingerprint === request.fingerprint) sealed = claim.sealed;
+            return this.answer(request, claim.fingerprint, claim.sealed);
           case "expired":
+            // Its counts go with it into the daily totals, not onto the record that replaces it.
+            await this.options.counts.flush();
             await sweepKey(this.options.prisma, request);
             break;
           case "in-progress":
+            if (claim.fingerprint !== request.fingerprint) throw this.conflict(request);
             if (!(await this.waitWhileHeld(request, deadline))) {
-              metrics.conflicts.inc(labels);
+              metrics.conflicts.inc({ mutation: request.mutation });
               throw keyInUse(retryAfter(claim.leaseRemainingMs));
             }
         }
@@ -119,11 +135,25 @@ export class IdempotentExecutor {
     } finally {
       if (lead) this.flights.delete(slotOf(request));
       settle(sealed);
-      if (sealed) this.countJoinedReplays(request, flight);
     }
   }
 
-  private async executeOnce(request: IdempotentRequest, token: string): Promise<{ sealed: SealedOutcome; outcome: Outcome }> {
+  private async execute(request: IdempotentRequest, token: string, stored: (sealed: SealedOutcome) => void): Promise<IdempotentResult> {
+    const { metrics, cache } = this.options;
+    const labels = { mutation: request.mutation };
+    metrics.inFlight.inc(labels);
+    try {
+      const { sealed, outcome, expiresAt } = await this.executeOnce(request, token);
+      stored(sealed);
+      cache.set(request, { fingerprint: request.fingerprint, sealed, expiresAt });
+      metrics.executions.inc(labels);
+      return { status: "EXECUTED", outcome };
+    } finally {
+      metrics.inFlight.dec(labels);
+    }
+  }
+
+  private async executeOnce(request: IdempotentRequest, token: string): Promise<{ sealed: SealedOutcome; outcome: Outcome; expiresAt: number }> {
     const { prisma, store, leaseMs, waitMs, faults } = this.options;
     try {
       return await runTransaction(
@@ -132,8 +162,9 @@ export class IdempotentExecutor {
           const payload = await request.execute(tx);
           const sealed = this.seal({ ok: true, payload }, request);
           await faults?.beforeCommit?.(request.mutation);
-          if (!(await store.complete(tx, request, token, sealed))) throw new LeaseLostError();
-          return { sealed, outcome: { ok: true as const, payload } };
+          const expiresAt = await store.complete(tx, request, token, sealed);
+          if (expiresAt === undefined) throw new LeaseLostError();
+          return { sealed, outcome: { ok: true as const, payload }, expiresAt };
         },
         { timeoutMs: leaseMs, maxWaitMs: Math.max(waitMs, 2_000) },
       );
@@ -141,7 +172,8 @@ export class IdempotentExecutor {
       if (error instanceof UserError && request.errorClasses.some((errorClass) => error instanceof errorClass)) {
         // The transaction rolled back whatever the mutation had begun; its answer is still its outcome.
         const sealed = this.seal({ ok: false, error }, request);
-        if (await store.complete(prisma, request, token, sealed)) return { sealed, outcome: { ok: false, error } };
+        const expiresAt = await store.complete(prisma, request, token, sealed);
+        if (expiresAt !== undefined) return { sealed, outcome: { ok: false, error }, expiresAt };
         throw keyInUse(retryAfter(0));
       }
       if (error instanceof LeaseLostError) throw keyInUse(retryAfter(0));
@@ -152,33 +184,29 @@ export class IdempotentExecutor {
     }
   }
 
-  /** Waits for this process' own attempt at the key, with the same input; a replay once it stored an outcome. */
-  private async join(flight: Flight, request: IdempotentRequest, deadline: number): Promise<IdempotentResult | undefined> {
-    const labels = { mutation: request.mutation };
-    flight.joined++;
+  /** Waits for this process' own attempt at the key, with the same input; its outcome once stored. */
+  private async join(flight: Flight, request: IdempotentRequest, deadline: number): Promise<SealedOutcome | undefined> {
     const timer = deferTimeout(deadline - Date.now());
     const sealed = await Promise.race([flight.done, timer.promise]).finally(timer.cancel);
     if (sealed === timedOut) {
-      flight.joined--;
-      this.options.metrics.conflicts.inc(labels);
+      this.options.metrics.conflicts.inc({ mutation: request.mutation });
       throw keyInUse(retryAfter(0));
     }
-    if (!sealed) {
-      flight.joined--;
-      return undefined;
-    }
-    this.options.metrics.replays.inc(labels);
+    return sealed;
+  }
+
+  /** A stored outcome answers a retry with the same input, and refuses any other. */
+  private answer(request: IdempotentRequest, storedFingerprint: string, sealed: SealedOutcome): IdempotentResult {
+    if (storedFingerprint !== request.fingerprint) throw this.conflict(request);
+    this.options.metrics.replays.inc({ mutation: request.mutation });
+    this.options.counts.add(request, "replays");
     return { status: "REPLAYED", outcome: this.open(sealed, request) };
   }
 
-  private countJoinedReplays(request: IdempotentRequest, flight: Flight): void {
-    // Joiners resume after `done` settles; count them once they all have.
-    setImmediate(() => {
-      if (flight.joined === 0) return;
-      this.options.store.addReplays(request, flight.joined).catch((error: unknown) => {
-        this.options.logger.warn({ err: error, key: request.key }, "could not count replays");
-      });
-    });
+  private conflict(request: IdempotentRequest): Error {
+    this.options.metrics.conflicts.inc({ mutation: request.mutation });
+    this.options.counts.add(request, "conflicts");
+    return keyReused();
   }
 
   /** Polls, with backoff, until another process lets go of the key; false at the deadline. */

@@ -12,7 +12,10 @@ export const IdempotencyRecord = builder.prismaObject("IdempotencyRecord", {
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     completedAt: t.expose("completedAt", { type: "DateTime", nullable: true }),
     expiresAt: t.expose("expiresAt", { type: "DateTime" }),
-    replayCount: t.exposeInt("replayCount"),
+    replayCount: t.int({
+      // Replays are counted in memory and stored a few times a second; this server's are added here.
+      resolve: (record, _args, ctx) => record.replayCount + ctx.services.idempotency.replaysNotStored({ workspaceId: record.workspaceId, key: record.key }),
+    }),
   }),
 });
 

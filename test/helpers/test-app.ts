@@ -79,6 +79,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       return { status: response.status, headers: response.headers, body: JSON.parse(text), text };
     },
     async close() {
+      await app.close();
       if (ownsDb) await db.close();
     },
   };

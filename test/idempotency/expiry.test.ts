@@ -22,19 +22,28 @@ describe("retention", () => {
     expect(Date.parse(expiresAt) - Date.parse(completedAt)).toBe(24 * 3600 * 1000);
   });
 
-  it("an expired key runs anew", async () => {
-    const input = { clientMutationId: "expire-1", name: "expiring" };
-    const first = await t.gql(CREATE_KEY, { input });
-    await expire("expire-1");
-    expect((await t.gql(IDEMPOTENCY_RECORD, { key: "expire-1" })).body.data.idempotencyRecord).toBeNull();
+  it("an expired key runs anew, its old counts rolled into the daily totals", async () => {
+    // The smallest TTL the server accepts is 5m; the app itself takes any, so this one uses 1.5 s.
+    const short = await startTestApp({ db: t.db, config: { idempotencyTtlMs: 1_500 } });
+    try {
+      const input = { clientMutationId: "expire-1", name: "expiring" };
+      const first = await short.gql(CREATE_KEY, { input });
+      const replay = await short.gql(CREATE_KEY, { input });
+      expect(replay.body.extensions.idempotency[0].status).toBe("REPLAYED");
+      await new Promise((resolve) => setTimeout(resolve, 1_600));
+      expect((await short.gql(IDEMPOTENCY_RECORD, { key: "expire-1" })).body.data.idempotencyRecord).toBeNull();
 
-    const again = await t.gql(CREATE_KEY, { input });
-    expect(again.body.extensions.idempotency[0].status).toBe("EXECUTED");
-    expect(again.body.data.createKey.key.id).not.toBe(first.body.data.createKey.key.id);
-    expect(await t.db.prisma.apiKey.count({ where: { name: "expiring" } })).toBe(2);
-    // The expired record's counts were rolled up before it was replaced.
-    const stats = await t.db.prisma.idempotencyDailyStat.findMany({ where: { mutation: "createKey" } });
-    expect(stats.reduce((sum, row) => sum + row.executions, 0)).toBeGreaterThanOrEqual(1);
+      const again = await short.gql(CREATE_KEY, { input });
+      expect(again.body.extensions.idempotency[0].status).toBe("EXECUTED");
+      expect(again.body.data.createKey.key.id).not.toBe(first.body.data.createKey.key.id);
+      expect(await t.db.prisma.apiKey.count({ where: { name: "expiring" } })).toBe(2);
+      const record = await t.db.prisma.idempotencyRecord.findFirstOrThrow({ where: { key: "expire-1" } });
+      expect(record.replayCount).toBe(0);
+      const [stat] = await t.db.prisma.idempotencyDailyStat.findMany({ where: { workspaceId: record.workspaceId, mutation: "createKey" } });
+      expect(stat).toMatchObject({ executions: 1, replays: 1 });
+    } finally {
+      await short.close();
+    }
   });
 
   it("a sweep removes expired records and the daily counters survive it", async () => {
@@ -46,6 +55,7 @@ describe("retention", () => {
     await t.gql(CREATE_IDENTITY, { input: { clientMutationId: "sweep-2", externalId: "kept" } });
     await expire("sweep-1");
 
+    await t.app.services.idempotency.flushCounts();
     const swept = await sweepExpired(t.db.prisma);
     expect(swept.records).toBeGreaterThanOrEqual(1);
     expect(await t.db.prisma.idempotencyRecord.count({ where: { key: "sweep-1" } })).toBe(0);

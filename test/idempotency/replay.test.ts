@@ -83,6 +83,7 @@ describe("the same key with another input", () => {
     expect(other.body.errors[0].extensions.code).toBe("IDEMPOTENCY_KEY_REUSED");
     expect(await t.db.prisma.apiKey.count({ where: { name: "two" } })).toBe(0);
 
+    await t.app.services.idempotency.flushCounts();
     const after = await t.db.prisma.idempotencyRecord.findFirstOrThrow({ where: { key: "reuse-1" } });
     expect({ ...after, conflictCount: 0 }).toEqual({ ...before, conflictCount: 0 });
     expect(after.conflictCount).toBe(1);

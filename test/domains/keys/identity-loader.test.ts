@@ -21,7 +21,10 @@ beforeAll(async () => {
   });
   t = await startTestApp({ db: { ...db, prisma: recorded as unknown as Database["prisma"] } });
 });
-afterAll(() => t.db.close());
+afterAll(async () => {
+  await t.close();
+  await t.db.close();
+});
 
 it("loads the identities of many keys in one query (no N+1)", async () => {
   const ids: string[] = [];

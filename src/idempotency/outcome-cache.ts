@@ -1,0 +1,52 @@
+import { LRUCache } from "lru-cache";
+import type { SealedOutcome } from "./outcome-codec.ts";
+import type { KeyRef } from "./record-store.ts";
+
+export interface CachedOutcome {
+  fingerprint: string;
+  sealed: SealedOutcome;
+  /** When the record expires, epoch ms by the database's clock; then the key runs anew. */
+  expiresAt: number;
+}
+
+/** Entries are dropped this long before their record expires, for clocks that disagree a little. */
+const CLOCK_SKEW_MARGIN_MS = 1_000;
+
+/**
+ * Completed outcomes this process has seen, so a retry is answered without asking the database.
+ * Safe across servers: a completed record never changes until it expires, and entries are not
+ * used past their record's expiry. Bounded in entries and bytes (sealed outcomes are kept as
+ * stored, encrypted where they hold secrets).
+ */
+export class OutcomeCache {
+  private readonly lru: LRUCache<string, CachedOutcome>;
+
+  constructor(options: { maxEntries?: number; maxBytes?: number } = {}) {
+    this.lru = new LRUCache({
+      max: options.maxEntries ?? 10_000,
+      maxSize: options.maxBytes ?? 32 * 1024 * 1024,
+      sizeCalculation: (value, slot) => slot.length + value.fingerprint.length + value.sealed.text.length + 64,
+    });
+  }
+
+  get(ref: KeyRef): CachedOutcome | undefined {
+    const slot = slotOf(ref);
+    const entry = this.lru.get(slot);
+    if (entry && entry.expiresAt <= Date.now()) {
+      this.lru.delete(slot);
+      return undefined;
+    }
+    return entry;
+  }
+
+  set(ref: KeyRef, entry: CachedOutcome): void {
+    const expiresAt = entry.expiresAt - CLOCK_SKEW_MARGIN_MS;
+    if (expiresAt > Date.now()) this.lru.set(slotOf(ref), { ...entry, expiresAt });
+  }
+
+  get size(): number {
+    return this.lru.size;
+  }
+}
+
+const slotOf = (ref: KeyRef) => `${ref.workspaceId}\u0000${ref.key}`;
