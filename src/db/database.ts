@@ -12,7 +12,8 @@ export type DatabaseKind = "pglite" | "postgresql";
 
 /** Plain SQL with positional parameters, outside any Prisma transaction. */
 export interface RawSql {
-  query<Row>(text: string, params?: unknown[]): Promise<{ rows: Row[]; rowCount: number }>;
+  /** `name` makes it a prepared statement, parsed and planned once per connection. */
+  query<Row>(text: string, params?: unknown[], name?: string): Promise<{ rows: Row[]; rowCount: number }>;
 }
 
 /** One open database: the Prisma client plus what migrations and shutdown need. */
@@ -58,8 +59,8 @@ function openPostgres(connectionString: string, max: number): Database {
     kind: "postgresql",
     prisma,
     bookkeeping: {
-      query: async (text, params) => {
-        const result = await bookkeeping.query(text, params);
+      query: async (text, params, name) => {
+        const result = await bookkeeping.query({ text, values: params, name });
         return { rows: result.rows, rowCount: result.rowCount ?? 0 };
       },
     },

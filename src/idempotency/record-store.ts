@@ -66,6 +66,7 @@ export class RecordStore {
                 expires_at <= now() AS expired
          FROM found`,
         [ref.workspaceId, ref.key, mutation, fingerprint, token, this.leaseMs, this.ttlMs],
+        "onceql_claim",
       );
       const row = rows[0];
       // The conflicting row committed after this statement's snapshot was taken: look again.
@@ -99,6 +100,7 @@ export class RecordStore {
       `SELECT status = 'IN_PROGRESS' AND lease_expires_at > now() AS held
        FROM idempotency_records WHERE workspace_id = $1::uuid AND key = $2`,
       [ref.workspaceId, ref.key],
+      "onceql_is_held",
     );
     return rows[0]?.held ?? false;
   }
@@ -127,6 +129,7 @@ export class RecordStore {
       `DELETE FROM idempotency_records
        WHERE workspace_id = $1::uuid AND key = $2 AND lease_token = $3::uuid AND status = 'IN_PROGRESS'`,
       [ref.workspaceId, ref.key, token],
+      "onceql_release",
     );
   }
 
