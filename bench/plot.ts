@@ -9,7 +9,7 @@ const COLORS = ["#d1495b", "#00798c", "#edae49", "#66a182", "#2e4057"];
 export function latencyPlot(title: string, series: Record<string, number[]>): string {
   const width = 760;
   const height = 420;
-  const margin = { left: 60, right: 20, top: 40, bottom: 50 };
+  const margin = { left: 60, right: 20, top: 64, bottom: 50 };
   const all = Object.values(series).flat().filter((v) => v > 0);
   const min = Math.max(0.05, percentile(all, 0.5));
   const max = percentile(all, 99.9);
@@ -24,7 +24,7 @@ export function latencyPlot(title: string, series: Record<string, number[]>): st
     const points = Array.from({ length: 101 }, (_, p) => `${x(percentile(values, Math.max(p, 0.1))).toFixed(1)},${y(p / 100).toFixed(1)}`);
     const color = COLORS[index % COLORS.length];
     return `<polyline fill="none" stroke="${color}" stroke-width="2" points="${points.join(" ")}"/>` +
-      `<text x="${width - margin.right - 170}" y="${margin.top + 20 + index * 18}" fill="${color}" font-size="13">${name} (p50 ${percentile(values, 50).toFixed(2)} ms)</text>`;
+      `<text x="${margin.left + index * 172}" y="46" fill="${color}" font-size="12">${name} (p50 ${percentile(values, 50).toFixed(2)} ms)</text>`;
   });
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">`,

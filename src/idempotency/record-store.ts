@@ -134,8 +134,10 @@ export class RecordStore {
   }
 
   /** Adds replays and conflicts counted in memory, many keys in one statement. */
-  async addCounts(counts: { ref: KeyRef; replays: number; conflicts: number }[]): Promise<void> {
-    if (counts.length === 0) return;
+  async addCounts(unordered: { ref: KeyRef; replays: number; conflicts: number }[]): Promise<void> {
+    if (unordered.length === 0) return;
+    // Rows are locked in this order: the same order on every server, so two flushes cannot deadlock.
+    const counts = [...unordered].sort((a, b) => compare(a.ref.workspaceId, b.ref.workspaceId) || compare(a.ref.key, b.ref.key));
     await this.sql.query(
       `UPDATE idempotency_records r
        SET replay_count = r.replay_count + c.replays, conflict_count = r.conflict_count + c.conflicts
@@ -144,4 +146,8 @@ export class RecordStore {
       [counts.map((c) => c.ref.workspaceId), counts.map((c) => c.ref.key), counts.map((c) => c.replays), counts.map((c) => c.conflicts)],
     );
   }
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

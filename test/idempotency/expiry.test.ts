@@ -46,6 +46,27 @@ describe("retention", () => {
     }
   });
 
+  it("a server that cached an outcome does not replay it after its key ran anew on another server", async () => {
+    const [a, b] = [
+      await startTestApp({ db: t.db, config: { idempotencyTtlMs: 1_500 } }),
+      await startTestApp({ db: t.db, config: { idempotencyTtlMs: 60_000 } }),
+    ];
+    try {
+      const input = { clientMutationId: "expire-2", name: "cached-elsewhere" };
+      const first = await a.gql(CREATE_KEY, { input }, { token: t.token });
+      await new Promise((resolve) => setTimeout(resolve, 1_600));
+      const rerun = await b.gql(CREATE_KEY, { input }, { token: t.token });
+      expect(rerun.body.extensions.idempotency[0].status).toBe("EXECUTED");
+      const fromA = await a.gql(CREATE_KEY, { input }, { token: t.token });
+      expect(fromA.body.extensions.idempotency[0].status).toBe("REPLAYED");
+      expect(fromA.body.data).toEqual(rerun.body.data);
+      expect(fromA.body.data).not.toEqual(first.body.data);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it("a sweep removes expired records and the daily counters survive it", async () => {
     const input = { clientMutationId: "sweep-1", externalId: "sweepy" };
     await t.gql(CREATE_IDENTITY, { input });
