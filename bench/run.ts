@@ -44,7 +44,7 @@ interface Server {
 }
 
 async function startServer(env: Record<string, string>): Promise<Server> {
-  const child = spawn(path.join(root, "node_modules/.bin/tsx"), [path.join(here, "server.ts")], {
+  const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", path.join(here, "server.ts")], {
     cwd: root,
     env: { ...process.env, PORT: "0", LOG_LEVEL: "silent", ...env },
     stdio: ["ignore", "pipe", "inherit"],
@@ -77,7 +77,12 @@ function load(phase: Phase): Promise<PhaseResult> {
   });
 }
 
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
+/** Resident memory after a full garbage collection in the server. */
+async function rssMb(pid: number): Promise<number> {
+  process.kill(pid, "SIGUSR2");
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
+}
 
 async function counter(server: Server, name: "executions" | "replays"): Promise<number> {
   const text = await (await fetch(`${server.url}/metrics`)).text();
@@ -146,15 +151,24 @@ async function measure(engine: string, server: Server, memoryOutcomes: number) {
     samples = { "first execution": first.latenciesMs, replay: replay.latenciesMs, "no-op query": noop.latenciesMs, "no wrapper": bare.latenciesMs };
   }
 
-  progress(`storing ${memoryOutcomes} outcomes for the memory figure`);
-  const rssBefore = rssMb(server.pid);
+  progress(`storing ${memoryOutcomes} outcomes, twice, for the memory figure`);
+  const rssBefore = await rssMb(server.pid);
   await load({ ...base, body: createIdentity("mem-%N%"), connections: 32, amount: memoryOutcomes });
-  const rssAfter = rssMb(server.pid);
+  const rssAfter = await rssMb(server.pid);
+  await load({ ...base, body: createIdentity("mem-again-%N%"), connections: 32, amount: memoryOutcomes });
+  const rssAfterTwice = await rssMb(server.pid);
 
   const summary: Record<string, number> = {};
   for (const name of Object.keys(rounds[0]!)) summary[name] = round(median(rounds.map((row) => row[name]!)));
   summary.storm_executions_max = Math.max(...rounds.map((row) => row.storm_executions!));
-  return { summary, rounds, memory: { outcomes: memoryOutcomes, rss_before_mb: round(rssBefore, 1), rss_after_mb: round(rssAfter, 1), growth_mb: round(rssAfter - rssBefore, 1) }, samples };
+  return { summary, rounds, memory: {
+      outcomes: memoryOutcomes,
+      rss_before_mb: round(rssBefore, 1),
+      rss_after_mb: round(rssAfter, 1),
+      rss_after_twice_mb: round(rssAfterTwice, 1),
+      growth_mb: round(rssAfter - rssBefore, 1),
+      growth_second_mb: round(rssAfterTwice - rssAfter, 1),
+    }, samples };
 }
 
 async function admin(sql: string) {
@@ -177,7 +191,7 @@ try {
       await admin("CREATE DATABASE onceql_bench");
       const url = new URL(adminUrl);
       url.pathname = "/onceql_bench";
-      const outcome = await benchEngine(engine, { DATABASE_URL: url.toString(), ONCEQL_ENCRYPTION_KEY: "00".repeat(32) }, Number(args["memory-outcomes"]));
+      const outcome = await benchEngine(engine, { DATABASE_URL: url.toString(), ONCEQL_ENCRYPTION_KEY: "00".repeat(32), ONCEQL_RATE_LIMIT: "0" }, Number(args["memory-outcomes"]));
       results[engine] = { ...outcome, samples: undefined };
       plots[engine] = outcome.samples;
       await admin("DROP DATABASE IF EXISTS onceql_bench WITH (FORCE)");
@@ -185,7 +199,7 @@ try {
       const dataDir = mkdtempSync(path.join(tmpdir(), "onceql-bench-"));
       try {
         // PGlite runs every query on one connection in the server's own process: a fifth of the outcomes.
-        const outcome = await benchEngine(engine, { ONCEQL_DATA_DIR: dataDir }, Math.round(Number(args["memory-outcomes"]) / 5));
+        const outcome = await benchEngine(engine, { ONCEQL_DATA_DIR: dataDir, ONCEQL_RATE_LIMIT: "0" }, Math.round(Number(args["memory-outcomes"]) / 5));
         results[engine] = { ...outcome, samples: undefined };
         plots[engine] = outcome.samples;
       } finally {
@@ -210,9 +224,9 @@ rows.push(["storm p99 ms", "", ...Object.keys(plots).map((e) => value(e, "storm_
 for (const name of ["first_p50_ms", "bare_p50_ms", "replay_p50_ms", "noop_p50_ms", "rps_with", "rps_without", "non2xx"]) {
   rows.push([name, "", ...Object.keys(plots).map((e) => value(e, name))]);
 }
-rows.push(["memory growth MB (outcomes stored)", "bounded", ...Object.keys(plots).map((e) => {
-  const memory = (results[e] as { memory: { growth_mb: number; outcomes: number } }).memory;
-  return `${memory.growth_mb} (${memory.outcomes})`;
+rows.push(["RSS growth MB: first N outcomes, next N (N)", "bounded", ...Object.keys(plots).map((e) => {
+  const memory = (results[e] as { memory: { growth_mb: number; growth_second_mb: number; outcomes: number } }).memory;
+  return `${memory.growth_mb}, ${memory.growth_second_mb} (${memory.outcomes})`;
 })]);
 const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
 console.log(rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ")).join("\n"));

@@ -9,3 +9,5 @@ const server = await startServer({ config: loadConfig(), logger: pino({ level: "
 const { token } = await createWorkspace(server.db.prisma, "bench");
 console.log(JSON.stringify({ url: server.url, token, pid: process.pid }));
 process.once("SIGTERM", () => server.close().then(() => process.exit(0)));
+// Started with --expose-gc: the benchmark reads resident memory after a full collection.
+process.on("SIGUSR2", () => (globalThis as { gc?: () => void }).gc?.());

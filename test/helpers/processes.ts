@@ -2,7 +2,6 @@ import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 
 const root = path.resolve(import.meta.dirname, "../..");
-const tsx = path.join(root, "node_modules/.bin/tsx");
 
 export interface Spawned {
   child: ChildProcess;
@@ -10,9 +9,12 @@ export interface Spawned {
   exited: Promise<number | null>;
 }
 
-/** Runs one of the project's entry points (src/server.ts, src/cli.ts) as its own process. */
+/**
+ * Runs one of the project's entry points (src/server.ts, src/cli.ts) as its own process: node
+ * itself with tsx's loader, so a signal reaches the program and not a wrapper around it.
+ */
 export function spawnEntry(entry: string, args: string[], env: Record<string, string>): Spawned {
-  const child = spawn(tsx, [path.join(root, entry), ...args], {
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, entry), ...args], {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: "warn", PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],

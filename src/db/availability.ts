@@ -1,0 +1,41 @@
+/**
+ * Whether an error means the database could not be reached or dropped the connection, as
+ * opposed to a bug or a constraint: the request may simply be sent again.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 6; depth++) {
+    const candidate = current as {
+      code?: unknown;
+      kind?: unknown;
+      message?: unknown;
+      name?: unknown;
+      cause?: unknown;
+      meta?: { driverAdapterError?: { cause?: unknown } };
+    };
+    if (typeof candidate.code === "string" && UNAVAILABLE_CODES.has(candidate.code)) return true;
+    if (typeof candidate.kind === "string" && UNAVAILABLE_KINDS.has(candidate.kind)) return true;
+    if (candidate.name === "PrismaClientInitializationError") return true;
+    if (typeof candidate.message === "string" && UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(candidate.message as string))) return true;
+    current = candidate.meta?.driverAdapterError?.cause ?? candidate.cause;
+  }
+  return false;
+}
+
+const UNAVAILABLE_CODES = new Set([
+  // Node sockets
+  "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENOTFOUND",
+  // PostgreSQL: connection exceptions, shutdown, terminated by an administrator, starting up
+  "08000", "08001", "08003", "08004", "08006", "57P01", "57P02", "57P03",
+  // Prisma: cannot reach, timed out, closed the connection, no connection in the pool in time
+  "P1001", "P1002", "P1008", "P1017", "P2024",
+]);
+
+const UNAVAILABLE_KINDS = new Set(["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout", "TooManyConnections", "DatabaseDoesNotExist"]);
+
+const UNAVAILABLE_MESSAGES = [
+  /Connection terminated/i,
+  /timeout exceeded when trying to connect/i,
+  /terminating connection/i,
+  /Client has encountered a connection error/i,
+  /Connection ended unexpectedly/i,
+];
