@@ -1,13 +1,19 @@
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
-import { createYoga, type YogaServerInstance } from "graphql-yoga";
+import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
+import { GraphQLError } from "graphql";
+import { createYoga, maskError, type YogaServerInstance } from "graphql-yoga";
 import type { Logger } from "pino";
 import { Registry } from "prom-client";
 import { Authenticator } from "./auth/authenticate.ts";
 import type { Config } from "./config.ts";
 import { type Context, createContext, type Services } from "./context.ts";
+import { isDatabaseUnavailable } from "./db/availability.ts";
 import type { Database } from "./db/database.ts";
 import { bodyLimitPlugin } from "./http/body-limit-plugin.ts";
+import { databaseUnavailable } from "./http/database-unavailable.ts";
 import { probesPlugin } from "./http/probes-plugin.ts";
+import { queryLimitPlugins } from "./http/query-limits.ts";
+import { WorkspaceRateLimiter } from "./http/rate-limiter.ts";
 import { type IdempotencyFaults, IdempotentExecutor } from "./idempotency/executor.ts";
 import { createIdempotencyMetrics } from "./idempotency/metrics.ts";
 import { OutcomeCache } from "./idempotency/outcome-cache.ts";
@@ -78,6 +84,7 @@ export function createApp(options: AppOptions): App {
   const services: Services = {
     config,
     auth: new Authenticator(db.prisma),
+    rateLimiter: new WorkspaceRateLimiter(config.rateLimit),
     db,
     idempotency,
     logger,
@@ -90,7 +97,15 @@ export function createApp(options: AppOptions): App {
     context: (initial) => createContext(services, initial),
     graphqlEndpoint: "/graphql",
     landingPage: false,
-    maskedErrors: { isDev: false },
+    maskedErrors: {
+      isDev: false,
+      // An outage is worth telling apart from a bug: the client should retry, with the same key.
+      maskError: (error, message) => {
+        const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+        return isDatabaseUnavailable(original) ? databaseUnavailable() : maskError(error, message, false);
+      },
+    },
+    batching: { limit: 10 },
     logging: {
       debug: (...args) => logger.debug(args.join(" ")),
       info: (...args) => logger.info(args.join(" ")),
@@ -104,7 +119,14 @@ export function createApp(options: AppOptions): App {
       defaultQuery: EXAMPLE_MUTATION,
       headers: options.graphiqlToken ? JSON.stringify({ Authorization: `Bearer ${options.graphiqlToken}` }, null, 2) : undefined,
     },
-    plugins: [bodyLimitPlugin(), probesPlugin(services), idempotencyResponsePlugin()],
+    plugins: [
+      bodyLimitPlugin(),
+      probesPlugin(services),
+      // Browsers preflight any request with Authorization: it counts as the custom header.
+      useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf", "authorization"] }),
+      ...queryLimitPlugins(),
+      idempotencyResponsePlugin(),
+    ],
   });
   return { yoga, services, close: () => idempotency.close() };
 }

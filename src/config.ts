@@ -16,6 +16,8 @@ export interface Config {
   encryptionKey: Buffer | undefined;
   issuerUrl: string | undefined;
   logLevel: string;
+  /** Requests per second per workspace, per server; 0: no limit. */
+  rateLimit: number;
 }
 
 export class ConfigError extends Error {
@@ -42,6 +44,7 @@ export interface ConfigOptions {
   encryptionKey?: Buffer | string;
   issuerUrl?: string;
   logLevel?: string;
+  rateLimit?: number;
 }
 
 const OPTION_VARIABLES: Record<keyof ConfigOptions, string> = {
@@ -55,6 +58,7 @@ const OPTION_VARIABLES: Record<keyof ConfigOptions, string> = {
   encryptionKey: "ONCEQL_ENCRYPTION_KEY",
   issuerUrl: "ONCEQL_ISSUER_URL",
   logLevel: "LOG_LEVEL",
+  rateLimit: "ONCEQL_RATE_LIMIT",
 };
 
 /** Options checked exactly as their environment variables are; the process environment is not read. */
@@ -94,6 +98,7 @@ export function loadConfig(env: Env = process.env): Config {
     encryptionKey: encryptionKey(env),
     issuerUrl: url(env, "ONCEQL_ISSUER_URL"),
     logLevel: logLevel(env),
+    rateLimit: integer(env, "ONCEQL_RATE_LIMIT", 1_000, 0, 1_000_000),
   };
 }
 

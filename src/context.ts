@@ -5,6 +5,7 @@ import type { Registry } from "prom-client";
 import type { Authenticator } from "./auth/authenticate.ts";
 import type { Config } from "./config.ts";
 import type { Database } from "./db/database.ts";
+import type { WorkspaceRateLimiter } from "./http/rate-limiter.ts";
 import { createIdentityLoader } from "./domains/identities/identity.loaders.ts";
 import type { Workspace } from "./generated/prisma/client.ts";
 import type { IdempotentExecutor } from "./idempotency/executor.ts";
@@ -14,6 +15,7 @@ import type { MutationLogEntry } from "./idempotency/resolve-mutation.ts";
 export interface Services {
   config: Config;
   auth: Authenticator;
+  rateLimiter: WorkspaceRateLimiter;
   db: Database;
   idempotency: IdempotentExecutor;
   logger: Logger;
@@ -38,6 +40,7 @@ export const BENCHMARK_BYPASS_HEADER = "x-onceql-benchmark-bypass";
 
 export async function createContext(services: Services, initial: YogaInitialContext): Promise<Context> {
   const workspace = await services.auth.authenticate(initial.request);
+  await services.rateLimiter.consume(workspace.id);
   return {
     request: initial.request,
     requestId: initial.request.headers.get("x-request-id")?.slice(0, 128) ?? randomUUID(),

@@ -21,3 +21,10 @@ export function keyInUse(retryAfterMs: number): GraphQLError {
     { extensions: { code: "IDEMPOTENCY_KEY_IN_USE", retryAfterMs } },
   );
 }
+
+/** The input cannot be fingerprinted: RFC 8785 canonical JSON has no form for it. */
+export function inputNotCanonical(reason: string): GraphQLError {
+  return new GraphQLError(`The input cannot be used: ${reason}. Nothing was executed.`, {
+    extensions: { code: "BAD_USER_INPUT" },
+  });
+}

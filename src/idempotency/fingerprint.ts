@@ -1,12 +1,18 @@
 import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
+import { inputNotCanonical } from "./errors.ts";
 
 /**
  * SHA-256 of the mutation's field name and the canonical JSON (RFC 8785: keys sorted, no
  * whitespace) of its input without clientMutationId. GraphQL has already applied defaults.
  */
 export function fingerprint(mutation: string, input: Record<string, unknown>): string {
-  const json = canonicalize(toJson(input));
+  let json: string | undefined;
+  try {
+    json = canonicalize(toJson(input));
+  } catch (error) {
+    throw inputNotCanonical(/surrogate/i.test(String(error)) ? "it holds text that is not well-formed Unicode (a lone surrogate)" : String(error));
+  }
   return createHash("sha256").update(mutation).update("\n").update(json ?? "null").digest("hex");
 }
 

@@ -58,6 +58,21 @@ describe("bad input changes nothing and says why", () => {
     expect(await t.db.prisma.identity.count({ where: { externalId: { in: ["m", "e".repeat(300)] } } })).toBe(0);
   });
 
+  it("text PostgreSQL cannot store (NUL, a lone surrogate), found by the fuzzer: a clear error, nothing stored", async () => {
+    const before = await rowCounts();
+    const nul = await t.gql(CREATE_IDENTITY, { input: { clientMutationId: "nul-1", externalId: "a\u0000b" } });
+    expect(nul.body.data.createIdentity).toMatchObject({ __typename: "InvalidInputError", field: "externalId" });
+    const nulInMeta = await t.gql(CREATE_KEY, { input: { clientMutationId: "nul-2", meta: { note: "a\u0000b" } } });
+    expect(nulInMeta.body.data.createKey).toMatchObject({ __typename: "InvalidInputError", field: "meta" });
+    for (const [i, input] of [{ externalId: "x", meta: { "\ud800": "" } }, { externalId: "x\udc00" }].entries()) {
+      const surrogate = await t.gql(CREATE_IDENTITY, { input: { clientMutationId: `surrogate-${i}`, ...input } });
+      responses.push(surrogate.text);
+      expect(surrogate.body.errors[0].extensions.code).toBe("BAD_USER_INPUT");
+      expect(surrogate.body.errors[0].message).toMatch(/lone surrogate/);
+    }
+    expect({ ...(await rowCounts()), records: before.records }).toEqual(before);
+  });
+
   it("an invalid JSON body: 400", async () => {
     const before = await rowCounts();
     const response = await t.fetch("/graphql", {

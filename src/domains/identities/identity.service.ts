@@ -20,6 +20,7 @@ export async function createIdentity(tx: TransactionClient, workspaceId: string,
  * create it, every one of them ends with the single row that won.
  */
 export async function findOrCreateIdentity(tx: TransactionClient, workspaceId: string, externalId: string): Promise<Identity> {
+  requireLength("externalId", externalId, 1, 255);
   const where = { workspaceId_externalId: { workspaceId, externalId } };
   const existing = await tx.identity.findUnique({ where });
   if (existing) return existing;

@@ -1,0 +1,81 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "..");
+
+/** A free TCP port on the loopback interface. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * One onceql server process on a fixed port (src/server.ts under node with tsx's loader, so a
+ * signal reaches the server itself), that can be killed and started again on the same port.
+ */
+export class ServerProcess {
+  private child: ChildProcess | undefined;
+  private output = "";
+  kills = 0;
+
+  private constructor(
+    readonly port: number,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  static async start(env: Record<string, string>): Promise<ServerProcess> {
+    const server = new ServerProcess(await freePort(), env);
+    await server.restart();
+    return server;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  log(): string {
+    return this.output;
+  }
+
+  async restart(): Promise<void> {
+    this.output = "";
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "src/server.ts")], {
+      cwd: root,
+      env: { ...process.env, LOG_LEVEL: "warn", ...this.env, PORT: String(this.port) },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.child = child;
+    child.stdout!.on("data", (chunk) => (this.output += chunk));
+    child.stderr!.on("data", (chunk) => (this.output += chunk));
+    const deadline = Date.now() + 30_000;
+    while (!/GraphiQL at/.test(this.output)) {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`server did not start:\n${this.output}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
+  /** SIGKILL: no shutdown, no flush, transactions cut wherever they were. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGKILL");
+    await exited;
+    this.kills++;
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    await exited;
+  }
+}

@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createClient, createServer, type RunningServer } from "onceql";
+import { createWorkspace } from "../../src/auth/workspaces.ts";
+import { createPostgresDatabase, postgresAvailable } from "../helpers/databases.ts";
+import { CREATE_KEY } from "../helpers/operations.ts";
+import { postGraphQL } from "../helpers/processes.ts";
+import { startTcpProxy } from "../helpers/tcp-proxy.ts";
+
+/** The server reaches PostgreSQL through a proxy that can cut its connections or refuse new ones. */
+describe.skipIf(!postgresAvailable())("database faults", () => {
+  let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
+  let proxy: Awaited<ReturnType<typeof startTcpProxy>>;
+  let server: RunningServer;
+  let token: string;
+
+  beforeAll(async () => {
+    database = await createPostgresDatabase();
+    const direct = new URL(database.url);
+    proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
+    const proxied = new URL(database.url);
+    proxied.port = String(proxy.port);
+    server = await createServer({ port: 0, databaseUrl: proxied.toString(), encryptionKey: "11".repeat(32), logLevel: "silent" });
+    token = (await createWorkspace(server.db.prisma, "faults")).token;
+  });
+  afterAll(async () => {
+    proxy?.restore();
+    await server?.close();
+    await proxy?.close();
+    await database?.drop();
+  });
+
+  const keysNamed = (name: string) => server.db.prisma.apiKey.count({ where: { name } });
+
+  it("an outage: /readyz says so, mutations get a clear retryable error and change nothing; a retry after runs once", async () => {
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    proxy.refuse();
+    proxy.cut();
+    try {
+      const ready = await fetch(`${server.url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.text()).toMatch(/database unavailable/);
+      const input = { clientMutationId: "outage-1", name: "during-outage" };
+      const failed = await postGraphQL(server.url, token, CREATE_KEY, { input });
+      expect(failed.body.errors[0].extensions.code).toBe("DATABASE_UNAVAILABLE");
+      expect(failed.body.errors[0].extensions.retryAfterMs).toBeGreaterThan(0);
+      expect(JSON.stringify(failed.body)).not.toMatch(/ECONN|\n\s+at |127\.0\.0\.1/);
+    } finally {
+      proxy.restore();
+    }
+    await expect.poll(async () => (await fetch(`${server.url}/readyz`)).status, { timeout: 10_000 }).toBe(200);
+    const input = { clientMutationId: "outage-1", name: "during-outage" };
+    await expect.poll(async () => (await postGraphQL(server.url, token, CREATE_KEY, { input })).body.data?.createKey?.__typename, { timeout: 35_000, interval: 500 }).toBe("CreateKeyPayload");
+    expect(await keysNamed("during-outage")).toBe(1);
+  });
+
+  it("connections cut again and again under load: every mutation, retried by the SDK, happens exactly once", async () => {
+    const client = createClient({ url: `${server.url}/graphql`, token, maxAttempts: 100, baseDelayMs: 20, maxDelayMs: 500 });
+    let cuts = 0;
+    let running = true;
+    const cutter = (async () => {
+      while (running) {
+        await new Promise((resolve) => setTimeout(resolve, 80 + Math.random() * 150));
+        proxy.cut();
+        cuts++;
+      }
+    })();
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => client.CreateKey({ input: { clientMutationId: `cut-${i}`, name: `cut-${i}`, externalId: `cut-owner-${i % 3}` } })),
+    );
+    running = false;
+    await cutter;
+    expect(cuts).toBeGreaterThan(2);
+    for (const result of results) expect(result.data.createKey?.__typename).toBe("CreateKeyPayload");
+    for (let i = 0; i < 40; i++) expect(await keysNamed(`cut-${i}`), `cut-${i}`).toBe(1);
+    expect(await server.db.prisma.identity.count({ where: { externalId: { startsWith: "cut-owner-" } } })).toBe(3);
+  });
+});
