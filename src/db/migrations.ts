@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from "node:path";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import type { MigrationList } from "@prisma/schema-engine-wasm/schema_engine_bg";
-import { openSchemaEngine } from "./schema-engine.ts";
+import { withSchemaEngine } from "./schema-engine.ts";
 
 const projectRoot = path.resolve(import.meta.dirname, "../..");
 export const schemaPath = path.join(projectRoot, "prisma/schema.prisma");
@@ -11,16 +11,13 @@ const noFilters = { externalTables: [], externalEnums: [] };
 
 /** What `prisma migrate deploy` does, with the same `_prisma_migrations` bookkeeping. */
 export async function applyMigrations(adapterFactory: SqlMigrationAwareDriverAdapterFactory): Promise<string[]> {
-  const engine = await openSchemaEngine(readFileSync(schemaPath, "utf8"), adapterFactory);
-  try {
+  return withSchemaEngine(readFileSync(schemaPath, "utf8"), adapterFactory, async (engine) => {
     const { appliedMigrationNames } = await engine.applyMigrations({
       migrationsList: readMigrations(),
       filters: noFilters,
     });
     return appliedMigrationNames;
-  } finally {
-    engine.free();
-  }
+  });
 }
 
 /**
@@ -29,8 +26,7 @@ export async function applyMigrations(adapterFactory: SqlMigrationAwareDriverAda
  */
 export async function diffMigrations(adapterFactory: SqlMigrationAwareDriverAdapterFactory): Promise<string | undefined> {
   const schemaText = readFileSync(schemaPath, "utf8");
-  const engine = await openSchemaEngine(schemaText, adapterFactory);
-  try {
+  return withSchemaEngine(schemaText, adapterFactory, async (engine) => {
     const migrations = readMigrations();
     const { stdout } = await engine.diff({
       from: migrations.migrationDirectories.length ? { tag: "migrations", ...migrations } : { tag: "empty" },
@@ -41,9 +37,7 @@ export async function diffMigrations(adapterFactory: SqlMigrationAwareDriverAdap
     });
     const sql = stdout?.trim() ?? "";
     return sql === "" || /^-- This is an empty migration\.?$/.test(sql) ? undefined : `${sql}\n`;
-  } finally {
-    engine.free();
-  }
+  });
 }
 
 /** Writes `sql` as a new migration folder named like Prisma's, and the lock file if missing. */
