@@ -106,17 +106,17 @@ export class IdempotentExecutor {
     try {
       for (;;) {
         const token = randomUUID();
-        const claim = await store.claim(request, request.mutation, request.fingerprint, token).catch((error: unknown) => {
+        const claim = await store.claim(request, request.mutation, request.fingerprint, token).catch(async (error: unknown) => {
           // The claim may have committed with its answer lost: free the key it may hold.
-          this.release(request, token);
+          await this.release(request, token);
           throw error;
         });
         switch (claim.kind) {
           case "acquired":
             return await this.execute(request, token, (stored) => (sealed = stored));
           case "abandoned":
-            if (await store.takeOver(request, request.mutation, request.fingerprint, token).catch((error: unknown) => {
-              this.release(request, token);
+            if (await store.takeOver(request, request.mutation, request.fingerprint, token).catch(async (error: unknown) => {
+              await this.release(request, token);
               throw error;
             })) {
               return await this.execute(request, token, (stored) => (sealed = stored));
@@ -184,28 +184,35 @@ export class IdempotentExecutor {
         throw keyInUse(retryAfter(0));
       }
       if (error instanceof LeaseLostError) throw keyInUse(retryAfter(0));
-      this.release(request, token);
+      await this.release(request, token);
       throw error;
     }
   }
 
   /**
-   * Frees the key after a failed attempt, so a retry runs afresh. The failure is often the
-   * database itself, so this keeps trying for a couple of seconds in the background; after that
-   * the lease runs out on its own.
+   * Frees the key after a failed attempt, before the failure is answered, so a retry runs afresh.
+   * The failure is often the database itself: then this keeps trying for a couple of seconds in
+   * the background, and after that the lease runs out on its own.
    */
-  private release(request: IdempotentRequest, token: string): void {
-    void (async () => {
-      for (const delayMs of [0, 100, 300, 700, 1_500]) {
-        await sleep(delayMs);
-        try {
-          await this.options.store.release(request, token);
-          return;
-        } catch (error) {
-          if (delayMs === 1_500) this.options.logger.warn({ err: error, key: request.key }, "could not release key; its lease will run out");
-        }
+  private async release(request: IdempotentRequest, token: string): Promise<void> {
+    try {
+      await this.options.store.release(request, token);
+    } catch {
+      void this.retryRelease(request, token);
+    }
+  }
+
+  private async retryRelease(request: IdempotentRequest, token: string): Promise<void> {
+    const delays = [100, 300, 700, 1_500];
+    for (const [attempt, delayMs] of delays.entries()) {
+      await sleep(delayMs);
+      try {
+        await this.options.store.release(request, token);
+        return;
+      } catch (error) {
+        if (attempt === delays.length - 1) this.options.logger.warn({ err: error, key: request.key }, "could not release key; its lease will run out");
       }
-    })();
+    }
   }
 
   /** Waits for this process' own attempt at the key, with the same input; its outcome once stored. */
