@@ -106,19 +106,12 @@ export class IdempotentExecutor {
     try {
       for (;;) {
         const token = randomUUID();
-        const claim = await store.claim(request, request.mutation, request.fingerprint, token).catch(async (error: unknown) => {
-          // The claim may have committed with its answer lost: free the key it may hold.
-          await this.release(request, token);
-          throw error;
-        });
+        const claim = await this.freeingOnFailure(store.claim(request, request.mutation, request.fingerprint, token), request, token);
         switch (claim.kind) {
           case "acquired":
             return await this.execute(request, token, (stored) => (sealed = stored));
           case "abandoned":
-            if (await store.takeOver(request, request.mutation, request.fingerprint, token).catch(async (error: unknown) => {
-              await this.release(request, token);
-              throw error;
-            })) {
+            if (await this.freeingOnFailure(store.takeOver(request, request.mutation, request.fingerprint, token), request, token)) {
               return await this.execute(request, token, (stored) => (sealed = stored));
             }
             break;
@@ -184,6 +177,16 @@ export class IdempotentExecutor {
         throw keyInUse(retryAfter(0));
       }
       if (error instanceof LeaseLostError) throw keyInUse(retryAfter(0));
+      await this.release(request, token);
+      throw error;
+    }
+  }
+
+  /** A step that may have taken the key with its answer lost: on failure, free what it may hold. */
+  private async freeingOnFailure<T>(step: Promise<T>, request: IdempotentRequest, token: string): Promise<T> {
+    try {
+      return await step;
+    } catch (error) {
       await this.release(request, token);
       throw error;
     }
