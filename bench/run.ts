@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import pg from "pg";
+import { adminSql } from "../scripts/postgres-admin.ts";
 import type { Phase, PhaseResult } from "./load.ts";
 import { latencyPlot } from "./plot.ts";
 import { median, percentile, round } from "./stats.ts";
@@ -171,15 +171,7 @@ async function measure(engine: string, server: Server, memoryOutcomes: number) {
     }, samples };
 }
 
-async function admin(sql: string) {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+const admin = (sql: string) => adminSql(adminUrl, sql);
 
 const results: Record<string, unknown> = { rounds: ROUNDS, requests_per_phase: N, node: process.version, when: new Date().toISOString() };
 const plots: Record<string, Record<string, number[]>> = {};

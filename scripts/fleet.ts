@@ -63,19 +63,20 @@ export class ServerProcess {
 
   /** SIGKILL: no shutdown, no flush, transactions cut wherever they were. */
   async kill(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGKILL");
-    await exited;
-    this.kills++;
+    if (await this.signal("SIGKILL")) this.kills++;
   }
 
   async stop(): Promise<void> {
+    await this.signal("SIGTERM");
+  }
+
+  /** Sends `signal` and waits for the process to exit; false when it was not running. */
+  private async signal(signal: NodeJS.Signals): Promise<boolean> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null) return false;
     const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGTERM");
+    child.kill(signal);
     await exited;
+    return true;
   }
 }

@@ -10,6 +10,7 @@ import { openDatabase } from "../src/db/database.ts";
 import { applyMigrations } from "../src/db/migrations.ts";
 import { createClient, type OnceqlClient } from "../src/index.ts";
 import { ServerProcess } from "./fleet.ts";
+import { adminSql } from "./postgres-admin.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -22,15 +23,7 @@ const seconds = Number(args.seconds);
 const adminUrl = process.env.SOAK_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 const dbName = `onceql_soak_${randomBytes(4).toString("hex")}`;
 
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+const admin = (sql: string) => adminSql(adminUrl, sql);
 
 /** One unit of work: a mutation with its own key, and how to count its effect afterwards. */
 interface Operation {

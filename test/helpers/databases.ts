@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { inject } from "vitest";
 import { type Database, openDatabase } from "../../src/db/database.ts";
 import { applyMigrations } from "../../src/db/migrations.ts";
+import { adminSql } from "../../scripts/postgres-admin.ts";
 import { databaseUrl, postgresAdminUrl } from "./postgres-url.ts";
 
 export type DatabaseKind = "pglite" | "postgresql";
@@ -31,12 +31,4 @@ export async function createPostgresDatabase(): Promise<{ url: string; drop(): P
   return { url, drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: postgresAdminUrl() });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+const admin = (sql: string) => adminSql(postgresAdminUrl(), sql);
