@@ -43,10 +43,6 @@ export class OutcomeCache {
     const expiresAt = entry.expiresAt - CLOCK_SKEW_MARGIN_MS;
     if (expiresAt > Date.now()) this.lru.set(slotOf(ref), { ...entry, expiresAt });
   }
-
-  get size(): number {
-    return this.lru.size;
-  }
 }
 
 const slotOf = (ref: KeyRef) => `${ref.workspaceId}\u0000${ref.key}`;
