@@ -4,6 +4,29 @@ import path from "node:path";
 
 const root = path.resolve(import.meta.dirname, "..");
 
+export interface Spawned {
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+/**
+ * Runs one of the project's entry points (src/server.ts, src/cli.ts) as its own process: node
+ * itself with tsx's loader, so a signal reaches the program and not a wrapper around it.
+ */
+export function spawnEntry(entry: string, args: string[], env: Record<string, string>): Spawned {
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, entry), ...args], {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: "warn", PORT: "0", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (chunk) => (output += chunk));
+  child.stderr!.on("data", (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
 /** A free TCP port on the loopback interface. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -21,8 +44,7 @@ export function freePort(): Promise<number> {
  * signal reaches the server itself), that can be killed and started again on the same port.
  */
 export class ServerProcess {
-  private child: ChildProcess | undefined;
-  private output = "";
+  private spawned: Spawned | undefined;
   kills = 0;
 
   private constructor(
@@ -41,22 +63,15 @@ export class ServerProcess {
   }
 
   log(): string {
-    return this.output;
+    return this.spawned?.output() ?? "";
   }
 
   async restart(): Promise<void> {
-    this.output = "";
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "src/server.ts")], {
-      cwd: root,
-      env: { ...process.env, LOG_LEVEL: "warn", ...this.env, PORT: String(this.port) },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    this.child = child;
-    child.stdout!.on("data", (chunk) => (this.output += chunk));
-    child.stderr!.on("data", (chunk) => (this.output += chunk));
+    const spawned = spawnEntry("src/server.ts", [], { ...this.env, PORT: String(this.port) });
+    this.spawned = spawned;
     const deadline = Date.now() + 30_000;
-    while (!/GraphiQL at/.test(this.output)) {
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`server did not start:\n${this.output}`);
+    while (!/GraphiQL at/.test(spawned.output())) {
+      if (spawned.child.exitCode !== null || Date.now() > deadline) throw new Error(`server did not start:\n${spawned.output()}`);
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }
@@ -72,7 +87,7 @@ export class ServerProcess {
 
   /** Sends `signal` and waits for the process to exit; false when it was not running. */
   private async signal(signal: NodeJS.Signals): Promise<boolean> {
-    const child = this.child;
+    const child = this.spawned?.child;
     if (!child || child.exitCode !== null) return false;
     const exited = new Promise((resolve) => child.once("exit", resolve));
     child.kill(signal);

@@ -1,30 +1,6 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import path from "node:path";
+import { type Spawned, spawnEntry } from "../../scripts/fleet.ts";
 
-const root = path.resolve(import.meta.dirname, "../..");
-
-export interface Spawned {
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<number | null>;
-}
-
-/**
- * Runs one of the project's entry points (src/server.ts, src/cli.ts) as its own process: node
- * itself with tsx's loader, so a signal reaches the program and not a wrapper around it.
- */
-export function spawnEntry(entry: string, args: string[], env: Record<string, string>): Spawned {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, entry), ...args], {
-    cwd: root,
-    env: { ...process.env, LOG_LEVEL: "warn", PORT: "0", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout!.on("data", (chunk) => (output += chunk));
-  child.stderr!.on("data", (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
+export { spawnEntry };
 
 export interface ServerProcess extends Spawned {
   url: string;
