@@ -2,6 +2,7 @@ import { GraphQLError } from "graphql";
 import { LRUCache } from "lru-cache";
 import type { PrismaClient, Workspace } from "../generated/prisma/client.ts";
 import { hashSecret } from "./tokens.ts";
+import { findWorkspaceByToken } from "./workspaces.ts";
 
 const BEARER = /^Bearer\s+(\S{1,512})\s*$/i;
 
@@ -23,7 +24,7 @@ export class Authenticator {
   async authenticate(request: Request): Promise<Workspace> {
     const header = request.headers.get("authorization");
     const token = header ? BEARER.exec(header)?.[1] : undefined;
-    const workspace = token ? await this.lookUp(hashSecret(token)) : undefined;
+    const workspace = token ? await this.lookUp(token) : undefined;
     if (!workspace) {
       throw new GraphQLError(
         header ? "The workspace token is not valid." : "Missing workspace token: send Authorization: Bearer <token>.",
@@ -33,10 +34,12 @@ export class Authenticator {
     return workspace;
   }
 
-  private async lookUp(tokenHash: string): Promise<Workspace | undefined> {
+  private async lookUp(token: string): Promise<Workspace | undefined> {
+    // Keyed by the hash, so the cache holds no token in clear.
+    const tokenHash = hashSecret(token);
     const cached = this.cache.get(tokenHash);
     if (cached) return cached;
-    const workspace = await this.prisma.workspace.findUnique({ where: { tokenHash } });
+    const workspace = await findWorkspaceByToken(this.prisma, token);
     if (workspace) this.cache.set(tokenHash, workspace);
     return workspace ?? undefined;
   }
