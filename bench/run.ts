@@ -26,11 +26,17 @@ const here = import.meta.dirname;
 const root = path.resolve(here, "..");
 const adminUrl = process.env.BENCH_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 
-const TARGETS = { overhead: ["<=", 1.25], replay_vs_first: ["<=", 0.5], replay_vs_noop: ["<=", 1.5], throughput_ratio: [">=", 0.8] } as const;
+const TARGETS = {
+  overhead: ["<=", 1.25],
+  replay_vs_first: ["<=", 0.5],
+  replay_vs_noop: ["<=", 1.5],
+  throughput_ratio: [">=", 0.8],
+} as const;
 
 const createIdentity = (key: string, externalId = key) =>
   JSON.stringify({
-    query: "mutation($input: CreateIdentityInput!) { createIdentity(input: $input) { __typename ... on CreateIdentityPayload { identity { id externalId } } } }",
+    query:
+      "mutation($input: CreateIdentityInput!) { createIdentity(input: $input) { __typename ... on CreateIdentityPayload { identity { id externalId } } } }",
     variables: { input: { clientMutationId: key, externalId } },
   });
 const NOOP = JSON.stringify({ query: "{ workspace { id } }" });
@@ -96,7 +102,8 @@ async function checked(server: Server, phase: Phase, expect: { executions?: numb
   for (const name of ["executions", "replays"] as const) {
     const delta = (await counter(server, name)) - before[name];
     const wanted = expect[name] ?? 0;
-    if (delta !== wanted) throw new Error(`a phase meant ${wanted} ${name} and made ${delta}: the requests are not doing what they are named for`);
+    if (delta !== wanted)
+      throw new Error(`a phase meant ${wanted} ${name} and made ${delta}: the requests are not doing what they are named for`);
   }
   if (result.non2xx || result.errors) throw new Error(`${result.non2xx} non-2xx responses and ${result.errors} errors in a phase`);
   return result;
@@ -124,7 +131,11 @@ async function measure(engine: string, server: Server, memoryOutcomes: number) {
     progress(`round ${r + 1} of ${ROUNDS}`);
     const first = await checked(server, { ...base, body: createIdentity(`r${r}-first-%N%`), connections: 1, amount: N }, { executions: N });
     const bare = await checked(server, { ...base, body: createIdentity(`r${r}-bare-%N%`), connections: 1, amount: N, headers: BYPASS }, {});
-    const replay = await checked(server, { ...base, body: createIdentity(`r${r}-first-%N%`), connections: 1, amount: N, cycle: N }, { replays: N });
+    const replay = await checked(
+      server,
+      { ...base, body: createIdentity(`r${r}-first-%N%`), connections: 1, amount: N, cycle: N },
+      { replays: N },
+    );
     const noop = await checked(server, { ...base, body: NOOP, connections: 1, amount: N }, {});
     const withWrapper = await load({ ...base, body: createIdentity(`r${r}-tput-%N%`), connections: 32, durationS: 3 });
     const withoutWrapper = await load({ ...base, body: createIdentity(`r${r}-tbare-%N%`), connections: 32, durationS: 3, headers: BYPASS });
@@ -148,7 +159,12 @@ async function measure(engine: string, server: Server, memoryOutcomes: number) {
       storm_p99_ms: percentile(storm.latenciesMs, 99),
       non2xx: first.non2xx + bare.non2xx + replay.non2xx + noop.non2xx + withWrapper.non2xx + withoutWrapper.non2xx + storm.non2xx,
     });
-    samples = { "first execution": first.latenciesMs, replay: replay.latenciesMs, "no-op query": noop.latenciesMs, "no wrapper": bare.latenciesMs };
+    samples = {
+      "first execution": first.latenciesMs,
+      replay: replay.latenciesMs,
+      "no-op query": noop.latenciesMs,
+      "no wrapper": bare.latenciesMs,
+    };
   }
 
   progress(`storing ${memoryOutcomes} outcomes, twice, for the memory figure`);
@@ -161,14 +177,19 @@ async function measure(engine: string, server: Server, memoryOutcomes: number) {
   const summary: Record<string, number> = {};
   for (const name of Object.keys(rounds[0]!)) summary[name] = round(median(rounds.map((row) => row[name]!)));
   summary.storm_executions_max = Math.max(...rounds.map((row) => row.storm_executions!));
-  return { summary, rounds, memory: {
+  return {
+    summary,
+    rounds,
+    memory: {
       outcomes: memoryOutcomes,
       rss_before_mb: round(rssBefore, 1),
       rss_after_mb: round(rssAfter, 1),
       rss_after_twice_mb: round(rssAfterTwice, 1),
       growth_mb: round(rssAfter - rssBefore, 1),
       growth_second_mb: round(rssAfterTwice - rssAfter, 1),
-    }, samples };
+    },
+    samples,
+  };
 }
 
 const admin = (sql: string) => adminSql(adminUrl, sql);
@@ -183,7 +204,11 @@ try {
       await admin("CREATE DATABASE onceql_bench");
       const url = new URL(adminUrl);
       url.pathname = "/onceql_bench";
-      const outcome = await benchEngine(engine, { DATABASE_URL: url.toString(), ONCEQL_ENCRYPTION_KEY: "00".repeat(32), ONCEQL_RATE_LIMIT: "0" }, Number(args["memory-outcomes"]));
+      const outcome = await benchEngine(
+        engine,
+        { DATABASE_URL: url.toString(), ONCEQL_ENCRYPTION_KEY: "00".repeat(32), ONCEQL_RATE_LIMIT: "0" },
+        Number(args["memory-outcomes"]),
+      );
       results[engine] = { ...outcome, samples: undefined };
       plots[engine] = outcome.samples;
       await admin("DROP DATABASE IF EXISTS onceql_bench WITH (FORCE)");
@@ -191,7 +216,11 @@ try {
       const dataDir = mkdtempSync(path.join(tmpdir(), "onceql-bench-"));
       try {
         // PGlite runs every query on one connection in the server's own process: a fifth of the outcomes.
-        const outcome = await benchEngine(engine, { ONCEQL_DATA_DIR: dataDir, ONCEQL_RATE_LIMIT: "0" }, Math.round(Number(args["memory-outcomes"]) / 5));
+        const outcome = await benchEngine(
+          engine,
+          { ONCEQL_DATA_DIR: dataDir, ONCEQL_RATE_LIMIT: "0" },
+          Math.round(Number(args["memory-outcomes"]) / 5),
+        );
         results[engine] = { ...outcome, samples: undefined };
         plots[engine] = outcome.samples;
       } finally {
@@ -206,24 +235,35 @@ try {
 const rows: string[][] = [["figure", "target", ...Object.keys(plots)]];
 const value = (engine: string, name: string) => String((results[engine] as { summary: Record<string, number> }).summary[name]);
 for (const [name, [op, target]] of Object.entries(TARGETS)) {
-  rows.push([name, `${op} ${target}`, ...Object.keys(plots).map((engine) => {
-    const v = Number(value(engine, name));
-    return `${v}${(op === "<=" ? v <= target : v >= target) ? "" : " (missed)"}`;
-  })]);
+  rows.push([
+    name,
+    `${op} ${target}`,
+    ...Object.keys(plots).map((engine) => {
+      const v = Number(value(engine, name));
+      return `${v}${(op === "<=" ? v <= target : v >= target) ? "" : " (missed)"}`;
+    }),
+  ]);
 }
 rows.push(["storm executions (200 at once, one key)", "= 1", ...Object.keys(plots).map((e) => value(e, "storm_executions_max"))]);
 rows.push(["storm p99 ms", "", ...Object.keys(plots).map((e) => value(e, "storm_p99_ms"))]);
 for (const name of ["first_p50_ms", "bare_p50_ms", "replay_p50_ms", "noop_p50_ms", "rps_with", "rps_without", "non2xx"]) {
   rows.push([name, "", ...Object.keys(plots).map((e) => value(e, name))]);
 }
-rows.push(["RSS growth MB: first N outcomes, next N (N)", "bounded", ...Object.keys(plots).map((e) => {
-  const memory = (results[e] as { memory: { growth_mb: number; growth_second_mb: number; outcomes: number } }).memory;
-  return `${memory.growth_mb}, ${memory.growth_second_mb} (${memory.outcomes})`;
-})]);
+rows.push([
+  "RSS growth MB: first N outcomes, next N (N)",
+  "bounded",
+  ...Object.keys(plots).map((e) => {
+    const memory = (results[e] as { memory: { growth_mb: number; growth_second_mb: number; outcomes: number } }).memory;
+    return `${memory.growth_mb}, ${memory.growth_second_mb} (${memory.outcomes})`;
+  }),
+]);
 const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
 console.log(rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ")).join("\n"));
 
 writeFileSync(path.join(here, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
 const plotEngine = plots.postgresql ? "postgresql" : Object.keys(plots)[0]!;
-writeFileSync(path.join(here, "latency.svg"), latencyPlot(`createIdentity over HTTP on ${plotEngine}, one connection (last round)`, plots[plotEngine]!));
+writeFileSync(
+  path.join(here, "latency.svg"),
+  latencyPlot(`createIdentity over HTTP on ${plotEngine}, one connection (last round)`, plots[plotEngine]!),
+);
 console.log("\nwrote bench/results.json and bench/latency.svg");

@@ -19,7 +19,9 @@ console.log(`created key ${created.key.id} for ${created.key.identity?.externalI
 const retry = await onceql.CreateKey({ input });
 const replayed = retry.data.createKey;
 if (replayed?.__typename !== "CreateKeyPayload") throw new Error("the retry should replay the payload");
-console.log(`retry replayed: ${retry.replayed}, same key: ${replayed.key.id === created.key.id}, same secret: ${replayed.secret === created.secret}`);
+console.log(
+  `retry replayed: ${retry.replayed}, same key: ${replayed.key.id === created.key.id}, same secret: ${replayed.secret === created.secret}`,
+);
 
 const check = await onceql.VerifyKey({ secret: created.secret });
 console.log(`secret verifies: ${check.data.verifyKey.valid}`);

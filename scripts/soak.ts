@@ -138,7 +138,10 @@ for (const operation of operations) {
 const unacknowledged = operations.filter((op) => !op.done).length;
 const owners = await count("SELECT count(*)::int AS n FROM identities WHERE external_id LIKE 'soak-owner-%'", []);
 if (owners > 7) duplicated += owners - 7;
-const stuck = await count("SELECT count(*)::int AS n FROM idempotency_records WHERE status = 'IN_PROGRESS' AND lease_expires_at < now()", []);
+const stuck = await count(
+  "SELECT count(*)::int AS n FROM idempotency_records WHERE status = 'IN_PROGRESS' AND lease_expires_at < now()",
+  [],
+);
 const summary = {
   seconds,
   operations: operations.length,

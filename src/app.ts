@@ -1,5 +1,5 @@
-import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
+import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { GraphQLError } from "graphql";
 import { createYoga, maskError, type YogaServerInstance } from "graphql-yoga";
 import type { Logger } from "pino";
@@ -110,7 +110,8 @@ export function createApp(options: AppOptions): App {
       debug: (...args) => logger.debug(args.join(" ")),
       info: (...args) => logger.info(args.join(" ")),
       warn: (...args) => logger.warn(args.join(" ")),
-      error: (...args) => logger.error({ err: args.find((arg) => arg instanceof Error) }, args.filter((arg) => !(arg instanceof Error)).join(" ")),
+      error: (...args) =>
+        logger.error({ err: args.find((arg) => arg instanceof Error) }, args.filter((arg) => !(arg instanceof Error)).join(" ")),
     },
     // GraphiQL bundled with the server: the default page loads its code from a CDN.
     renderGraphiQL,

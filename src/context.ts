@@ -5,9 +5,9 @@ import type { Registry } from "prom-client";
 import type { Authenticator } from "./auth/authenticate.ts";
 import type { Config } from "./config.ts";
 import type { Database } from "./db/database.ts";
-import type { WorkspaceRateLimiter } from "./http/rate-limiter.ts";
 import { createIdentityLoader } from "./domains/identities/identity.loaders.ts";
 import type { Workspace } from "./generated/prisma/client.ts";
+import type { WorkspaceRateLimiter } from "./http/rate-limiter.ts";
 import type { IdempotentExecutor } from "./idempotency/executor.ts";
 import type { MutationLogEntry } from "./idempotency/resolve-mutation.ts";
 

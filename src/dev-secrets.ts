@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { PrismaClient } from "./generated/prisma/client.ts";
 import { createWorkspace, findWorkspaceByToken } from "./auth/workspaces.ts";
+import type { PrismaClient } from "./generated/prisma/client.ts";
 
 /** The outcome encryption key kept in the data folder when ONCEQL_ENCRYPTION_KEY is not set. */
 export function loadOrCreateEncryptionKey(dataDir: string): Buffer {

@@ -8,8 +8,8 @@ import { type RunningServer, startServer } from "./server.ts";
 
 export type { ConfigOptions } from "./config.ts";
 export { ConfigError } from "./config.ts";
-export type { RunningServer } from "./server.ts";
 export * from "./sdk/client.ts";
+export type { RunningServer } from "./server.ts";
 
 export interface CreateServerOptions extends ConfigOptions {
   /** Test hooks: simulate a crash or a slow commit inside the idempotency wrapper. */

@@ -43,7 +43,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     const encryptionKey = config.encryptionKey ?? loadOrCreateEncryptionKey(config.dataDir);
     const dev = embedded ? await ensureDevWorkspace(db.prisma, config.dataDir) : undefined;
-    const app = createApp({ config, db, logger, encryptionKey, graphiqlToken: dev?.token, faults: options.faults, allowBenchmarkBypass: options.allowBenchmarkBypass });
+    const app = createApp({
+      config,
+      db,
+      logger,
+      encryptionKey,
+      graphiqlToken: dev?.token,
+      faults: options.faults,
+      allowBenchmarkBypass: options.allowBenchmarkBypass,
+    });
     const http = createHttpServer(app.yoga);
     await listen(http, config.port, config.host);
     const { port } = http.address() as AddressInfo;
@@ -53,9 +61,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         .flushCounts()
         .then(() => sweepExpired(db.prisma))
         .then(
-        (swept) => swept.records && logger.info(swept, "swept expired idempotency records"),
-        (error: unknown) => logger.warn({ err: error }, "sweep failed; will try again"),
-      );
+          (swept) => swept.records && logger.info(swept, "swept expired idempotency records"),
+          (error: unknown) => logger.warn({ err: error }, "sweep failed; will try again"),
+        );
     }, options.sweepIntervalMs ?? 60_000);
     sweeper.unref();
     logger.info({ url: `${url}/graphql`, database: db.kind }, "onceql is listening");

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
 import { createServer, type RunningServer } from "onceql";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { spawnEntry } from "./helpers/processes.ts";
 
 const dataDir = mkdtempSync(path.join(tmpdir(), "onceql-examples-"));

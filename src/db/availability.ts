@@ -15,7 +15,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     if (typeof candidate.code === "string" && UNAVAILABLE_CODES.has(candidate.code)) return true;
     if (typeof candidate.kind === "string" && UNAVAILABLE_KINDS.has(candidate.kind)) return true;
     if (candidate.name === "PrismaClientInitializationError") return true;
-    if (typeof candidate.message === "string" && UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(candidate.message as string))) return true;
+    if (typeof candidate.message === "string" && UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(candidate.message as string)))
+      return true;
     current = candidate.meta?.driverAdapterError?.cause ?? candidate.cause;
   }
   return false;
@@ -23,14 +24,36 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 
 const UNAVAILABLE_CODES = new Set([
   // Node sockets
-  "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENOTFOUND",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENOTFOUND",
   // PostgreSQL: connection exceptions, shutdown, terminated by an administrator, starting up
-  "08000", "08001", "08003", "08004", "08006", "57P01", "57P02", "57P03",
+  "08000",
+  "08001",
+  "08003",
+  "08004",
+  "08006",
+  "57P01",
+  "57P02",
+  "57P03",
   // Prisma: cannot reach, timed out, closed the connection, no connection in the pool in time
-  "P1001", "P1002", "P1008", "P1017", "P2024",
+  "P1001",
+  "P1002",
+  "P1008",
+  "P1017",
+  "P2024",
 ]);
 
-const UNAVAILABLE_KINDS = new Set(["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout", "TooManyConnections", "DatabaseDoesNotExist"]);
+const UNAVAILABLE_KINDS = new Set([
+  "DatabaseNotReachable",
+  "ConnectionClosed",
+  "SocketTimeout",
+  "TooManyConnections",
+  "DatabaseDoesNotExist",
+]);
 
 const UNAVAILABLE_MESSAGES = [
   /Connection terminated/i,

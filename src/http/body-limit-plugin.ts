@@ -10,7 +10,11 @@ export function bodyLimitPlugin(maxBytes = MAX_BODY_BYTES): Plugin {
       if (length > maxBytes) {
         endResponse(
           fetchAPI.Response.json(
-            { errors: [{ message: `Request body is ${length} bytes; the limit is ${maxBytes}.`, extensions: { code: "PAYLOAD_TOO_LARGE" } }] },
+            {
+              errors: [
+                { message: `Request body is ${length} bytes; the limit is ${maxBytes}.`, extensions: { code: "PAYLOAD_TOO_LARGE" } },
+              ],
+            },
             { status: 413 },
           ),
         );

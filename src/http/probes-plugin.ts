@@ -9,7 +9,10 @@ export function probesPlugin(services: Pick<Services, "db" | "metrics">): Plugin
         case "/healthz":
           return endResponse(new fetchAPI.Response("ok\n", { headers: { "content-type": "text/plain" } }));
         case "/readyz": {
-          const ready = await services.db.prisma.$queryRaw`SELECT 1`.then(() => true, () => false);
+          const ready = await services.db.prisma.$queryRaw`SELECT 1`.then(
+            () => true,
+            () => false,
+          );
           return endResponse(
             new fetchAPI.Response(ready ? "ready\n" : "database unavailable\n", {
               status: ready ? 200 : 503,

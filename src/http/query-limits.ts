@@ -13,9 +13,11 @@ import type { Plugin } from "graphql-yoga";
 export const QUERY_LIMITS = { depth: 24, cost: 5_000, aliases: 30, tokens: 3_000 } as const;
 
 /** A refused operation is the client's mistake: HTTP 400, as for any invalid operation. */
-const badRequest = [(_context: unknown, error: GraphQLError) => {
-  (error.extensions as Record<string, unknown>).http = { status: 400 };
-}];
+const badRequest = [
+  (_context: unknown, error: GraphQLError) => {
+    (error.extensions as Record<string, unknown>).http = { status: 400 };
+  },
+];
 
 export function queryLimitPlugins(): Plugin[] {
   const common = { exposeLimits: true, onReject: badRequest };

@@ -16,10 +16,9 @@ export function keyReused(): GraphQLError {
 }
 
 export function keyInUse(retryAfterMs: number): GraphQLError {
-  return new GraphQLError(
-    "A request with this clientMutationId is still running; retry with the same key after retryAfterMs.",
-    { extensions: { code: "IDEMPOTENCY_KEY_IN_USE", retryAfterMs } },
-  );
+  return new GraphQLError("A request with this clientMutationId is still running; retry with the same key after retryAfterMs.", {
+    extensions: { code: "IDEMPOTENCY_KEY_IN_USE", retryAfterMs },
+  });
 }
 
 /** The input cannot be fingerprinted: RFC 8785 canonical JSON has no form for it. */

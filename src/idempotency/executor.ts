@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import type { PrismaClient } from "../generated/prisma/client.ts";
 import { runTransaction, type TransactionClient } from "../db/transaction.ts";
 import { UserError } from "../domains/user-error.ts";
+import type { PrismaClient } from "../generated/prisma/client.ts";
 import { keyInUse, keyReused } from "./errors.ts";
 import type { IdempotencyMetrics } from "./metrics.ts";
 import type { OutcomeCache } from "./outcome-cache.ts";
@@ -153,7 +153,10 @@ export class IdempotentExecutor {
     }
   }
 
-  private async executeOnce(request: IdempotentRequest, token: string): Promise<{ sealed: SealedOutcome; outcome: Outcome; expiresAt: number }> {
+  private async executeOnce(
+    request: IdempotentRequest,
+    token: string,
+  ): Promise<{ sealed: SealedOutcome; outcome: Outcome; expiresAt: number }> {
     const { prisma, store, leaseMs, waitMs, faults } = this.options;
     try {
       return await runTransaction(
@@ -213,7 +216,8 @@ export class IdempotentExecutor {
         await this.options.store.release(request, token);
         return;
       } catch (error) {
-        if (attempt === delays.length - 1) this.options.logger.warn({ err: error, key: request.key }, "could not release key; its lease will run out");
+        if (attempt === delays.length - 1)
+          this.options.logger.warn({ err: error, key: request.key }, "could not release key; its lease will run out");
       }
     }
   }

@@ -11,9 +11,15 @@ export function fingerprint(mutation: string, input: Record<string, unknown>): s
   try {
     json = canonicalize(toJson(input));
   } catch (error) {
-    throw inputNotCanonical(/surrogate/i.test(String(error)) ? "it holds text that is not well-formed Unicode (a lone surrogate)" : String(error));
+    throw inputNotCanonical(
+      /surrogate/i.test(String(error)) ? "it holds text that is not well-formed Unicode (a lone surrogate)" : String(error),
+    );
   }
-  return createHash("sha256").update(mutation).update("\n").update(json ?? "null").digest("hex");
+  return createHash("sha256")
+    .update(mutation)
+    .update("\n")
+    .update(json ?? "null")
+    .digest("hex");
 }
 
 /** Scalars GraphQL parsed into non-JSON values go back to their wire form. */
@@ -23,7 +29,9 @@ function toJson(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(toJson);
   if (value !== null && typeof value === "object") {
     return Object.fromEntries(
-      Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, toJson(v)]),
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, toJson(v)]),
     );
   }
   return value;

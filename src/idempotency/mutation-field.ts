@@ -1,6 +1,6 @@
 import type { InputFieldMap, InputShapeFromFields, ShapeFromTypeParam, TypeParam } from "@pothos/core";
-import { builder, type Types } from "../schema/builder.ts";
 import { InvalidInputError } from "../domains/user-error.ts";
+import { builder, type Types } from "../schema/builder.ts";
 import type { UserErrorClass } from "./outcome-codec.ts";
 import { type MutationScope, resolveIdempotent } from "./resolve-mutation.ts";
 
@@ -37,7 +37,8 @@ export function defineIdempotentMutation<Fields extends InputFieldMap, Payload e
     fields: (t) => ({
       clientMutationId: t.string({
         required: true,
-        description: "Idempotency key: 1–255 printable ASCII characters, no spaces. A retry with the same key and input replays the first outcome.",
+        description:
+          "Idempotency key: 1–255 printable ASCII characters, no spaces. A retry with the same key and input replays the first outcome.",
       }),
       ...options.input(t),
     }),

@@ -27,9 +27,7 @@ export class OutcomeCodec {
 
   seal(outcome: Outcome, options: { sensitive: boolean; boundTo: string }): SealedOutcome {
     const text = superjson.stringify(outcome.ok ? { payload: outcome.payload } : { error: storedError(outcome.error) });
-    return options.sensitive
-      ? { text: this.cipher.encrypt(text, options.boundTo), encrypted: true }
-      : { text, encrypted: false };
+    return options.sensitive ? { text: this.cipher.encrypt(text, options.boundTo), encrypted: true } : { text, encrypted: false };
   }
 
   open(sealed: SealedOutcome, options: { boundTo: string; errorClasses: readonly UserErrorClass[] }): Outcome {

@@ -52,7 +52,12 @@ export class PendingCounts {
       this.logger.warn({ err: error }, "could not store replay counts; will try again");
       for (const [slot, counts] of this.flushing) {
         const current = this.pending.get(slot);
-        this.pending.set(slot, current ? { ref: counts.ref, replays: current.replays + counts.replays, conflicts: current.conflicts + counts.conflicts } : counts);
+        this.pending.set(
+          slot,
+          current
+            ? { ref: counts.ref, replays: current.replays + counts.replays, conflicts: current.conflicts + counts.conflicts }
+            : counts,
+        );
       }
     } finally {
       this.flushing = new Map();

@@ -74,7 +74,12 @@ export class RecordStore {
       if (row.inserted) return { kind: "acquired" };
       if (row.expired) return { kind: "expired" };
       if (row.status === "COMPLETED") {
-        return { kind: "completed", fingerprint: row.fingerprint, sealed: { text: row.outcome ?? "", encrypted: row.encrypted }, expiresAt: row.expires_at_ms };
+        return {
+          kind: "completed",
+          fingerprint: row.fingerprint,
+          sealed: { text: row.outcome ?? "", encrypted: row.encrypted },
+          expiresAt: row.expires_at_ms,
+        };
       }
       const leaseRemainingMs = Math.max(0, row.lease_remaining_ms ?? 0);
       if (leaseRemainingMs === 0) return { kind: "abandoned" };

@@ -14,7 +14,8 @@ export const IdempotencyRecord = builder.prismaObject("IdempotencyRecord", {
     expiresAt: t.expose("expiresAt", { type: "DateTime" }),
     replayCount: t.int({
       // Replays are counted in memory and stored a few times a second; this server's are added here.
-      resolve: (record, _args, ctx) => record.replayCount + ctx.services.idempotency.replaysNotStored({ workspaceId: record.workspaceId, key: record.key }),
+      resolve: (record, _args, ctx) =>
+        record.replayCount + ctx.services.idempotency.replaysNotStored({ workspaceId: record.workspaceId, key: record.key }),
     }),
   }),
 });

@@ -79,4 +79,3 @@ export async function resolveIdempotent<Input extends { clientMutationId: string
     );
   }
 }
-

@@ -1,5 +1,5 @@
 import type { FieldMap } from "@pothos/core";
-import { InvalidInputError, UserError } from "../domains/user-error.ts";
+import { InvalidInputError, type UserError } from "../domains/user-error.ts";
 import { builder, type Types } from "./builder.ts";
 
 export const UserErrorInterface = builder.interfaceRef<UserError>("UserError").implement({

@@ -2,8 +2,8 @@ import { ClientError, GraphQLClient } from "graphql-request";
 import { getSdk } from "./generated.ts";
 import { OnceqlError, retryDecision } from "./retry-policy.ts";
 
-export { OnceqlError } from "./retry-policy.ts";
 export * from "./generated.ts";
+export { OnceqlError } from "./retry-policy.ts";
 
 type Sdk = ReturnType<typeof getSdk>;
 
@@ -80,9 +80,11 @@ export function createClient(options: ClientOptions): OnceqlClient {
         const clientMutationId = (prepared?.input as { clientMutationId?: string } | undefined)?.clientMutationId;
         for (let attempt = 1; ; attempt++) {
           try {
-            const call = sdk[operation] as (v?: Record<string, unknown>) => Promise<{ data: unknown; extensions?: unknown; headers: Headers }>;
+            const call = sdk[operation] as (
+              v?: Record<string, unknown>,
+            ) => Promise<{ data: unknown; extensions?: unknown; headers: Headers }>;
             const raw = await call(prepared);
-            const idempotency = ((raw.extensions as { idempotency?: IdempotencyEntry[] } | undefined)?.idempotency ?? []);
+            const idempotency = (raw.extensions as { idempotency?: IdempotencyEntry[] } | undefined)?.idempotency ?? [];
             return {
               data: raw.data,
               replayed: raw.headers.get("idempotent-replayed") === "true" || idempotency.some((entry) => entry.status === "REPLAYED"),

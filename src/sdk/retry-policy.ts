@@ -23,7 +23,11 @@ export function retryDecision(error: unknown, attempt: number, policy: RetryPoli
   const status = error.response.status;
   if (status === 429) {
     const retryAfter = Number(error.response.headers?.get?.("retry-after"));
-    return { retry: true, delayMs: Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, policy.maxDelayMs) : backoff(), reason: "HTTP 429" };
+    return {
+      retry: true,
+      delayMs: Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, policy.maxDelayMs) : backoff(),
+      reason: "HTTP 429",
+    };
   }
   if (status >= 500) return { retry: true, delayMs: backoff(), reason: `HTTP ${status}` };
   const codes = (error.response.errors ?? []).map((e) => (e.extensions as { code?: string } | undefined)?.code);
@@ -53,7 +57,14 @@ export class OnceqlError extends Error {
     if (error instanceof ClientError) {
       const first = error.response.errors?.[0];
       const code = (first?.extensions as { code?: string } | undefined)?.code;
-      return new OnceqlError(first?.message ?? `HTTP ${error.response.status}`, code, error.response.status, context.attempts, context.clientMutationId, { cause: error });
+      return new OnceqlError(
+        first?.message ?? `HTTP ${error.response.status}`,
+        code,
+        error.response.status,
+        context.attempts,
+        context.clientMutationId,
+        { cause: error },
+      );
     }
     const message = error instanceof Error ? error.message : String(error);
     return new OnceqlError(message, undefined, undefined, context.attempts, context.clientMutationId, { cause: error });

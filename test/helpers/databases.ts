@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { inject } from "vitest";
+import { adminSql } from "../../scripts/postgres-admin.ts";
 import { type Database, openDatabase } from "../../src/db/database.ts";
 import { applyMigrations } from "../../src/db/migrations.ts";
-import { adminSql } from "../../scripts/postgres-admin.ts";
 import { databaseUrl, postgresAdminUrl } from "./postgres-url.ts";
 
 export type DatabaseKind = "pglite" | "postgresql";

@@ -25,7 +25,9 @@ export async function startFlakyProxy(upstream: string, script: Behaviour[] = []
     forwarded++;
     const answer = await fetch(new URL(req.url ?? "/", upstream), {
       method: req.method,
-      headers: Object.fromEntries(Object.entries(req.headers).filter(([name]) => !["host", "connection", "content-length"].includes(name)) as [string, string][]),
+      headers: Object.fromEntries(
+        Object.entries(req.headers).filter(([name]) => !["host", "connection", "content-length"].includes(name)) as [string, string][],
+      ),
       body: req.method === "GET" || req.method === "HEAD" ? undefined : new Uint8Array(body),
     });
     const text = Buffer.from(await answer.arrayBuffer());

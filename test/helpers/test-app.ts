@@ -21,7 +21,11 @@ export interface TestApp {
   /** Token of a workspace made for this app. */
   token: string;
   /** POSTs one GraphQL operation through `yoga.fetch` (real Request/Response, no socket). */
-  gql(query: string, variables?: Record<string, unknown>, options?: { token?: string | null; headers?: Record<string, string> }): Promise<GraphQLResponse>;
+  gql(
+    query: string,
+    variables?: Record<string, unknown>,
+    options?: { token?: string | null; headers?: Record<string, string> },
+  ): Promise<GraphQLResponse>;
   fetch(path: string, init?: RequestInit): Promise<Response>;
   newWorkspace(name?: string): Promise<string>;
   close(): Promise<void>;

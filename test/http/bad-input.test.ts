@@ -43,7 +43,9 @@ describe("bad input changes nothing and says why", () => {
 
   it("an input of several MB: 413 before anything is parsed", async () => {
     const before = await rowCounts();
-    const response = await t.gql(CREATE_IDENTITY, { input: { clientMutationId: "huge-1", externalId: "x", meta: { blob: "x".repeat(5_000_000) } } });
+    const response = await t.gql(CREATE_IDENTITY, {
+      input: { clientMutationId: "huge-1", externalId: "x", meta: { blob: "x".repeat(5_000_000) } },
+    });
     responses.push(response.text);
     expect(response.status).toBe(413);
     expect(response.body.errors[0].message).toMatch(/limit/);
@@ -52,8 +54,14 @@ describe("bad input changes nothing and says why", () => {
 
   it("a field value over the domain's bounds: a typed InvalidInputError", async () => {
     const response = await t.gql(CREATE_IDENTITY, { input: { clientMutationId: "long-1", externalId: "e".repeat(300) } });
-    expect(response.body.data.createIdentity).toMatchObject({ __typename: "InvalidInputError", code: "INVALID_INPUT", field: "externalId" });
-    const meta = await t.gql(CREATE_IDENTITY, { input: { clientMutationId: "meta-1", externalId: "m", meta: { blob: "x".repeat(20_000) } } });
+    expect(response.body.data.createIdentity).toMatchObject({
+      __typename: "InvalidInputError",
+      code: "INVALID_INPUT",
+      field: "externalId",
+    });
+    const meta = await t.gql(CREATE_IDENTITY, {
+      input: { clientMutationId: "meta-1", externalId: "m", meta: { blob: "x".repeat(20_000) } },
+    });
     expect(meta.body.data.createIdentity).toMatchObject({ __typename: "InvalidInputError", field: "meta" });
     expect(await t.db.prisma.identity.count({ where: { externalId: { in: ["m", "e".repeat(300)] } } })).toBe(0);
   });
@@ -63,7 +71,11 @@ describe("bad input changes nothing and says why", () => {
     const nul = await t.gql(CREATE_IDENTITY, { input: { clientMutationId: "nul-1", externalId: "a\u0000b" } });
     expect(nul.body.data.createIdentity).toMatchObject({ __typename: "InvalidInputError", field: "externalId" });
     const nulInMeta = await t.gql(CREATE_KEY, { input: { clientMutationId: "nul-2", meta: { note: "a\u0000b" } } });
-    expect(nulInMeta.body.data.createKey).toMatchObject({ __typename: "InvalidInputError", code: "INVALID_INPUT", message: expect.stringMatching(/^meta must not contain NUL/) });
+    expect(nulInMeta.body.data.createKey).toMatchObject({
+      __typename: "InvalidInputError",
+      code: "INVALID_INPUT",
+      message: expect.stringMatching(/^meta must not contain NUL/),
+    });
     for (const [i, input] of [{ externalId: "x", meta: { "\ud800": "" } }, { externalId: "x\udc00" }].entries()) {
       const surrogate = await t.gql(CREATE_IDENTITY, { input: { clientMutationId: `surrogate-${i}`, ...input } });
       responses.push(surrogate.text);
@@ -117,7 +129,9 @@ describe("bad input changes nothing and says why", () => {
     expect(get.status).toBe(200);
     expect((await get.json()).data.workspace.name).toBe("test");
     const mutation = encodeURIComponent('mutation { createKey(input: { clientMutationId: "get-1" }) { __typename } }');
-    const refused = await t.fetch(`/graphql?query=${mutation}`, { headers: { authorization: `Bearer ${t.token}`, accept: "application/json" } });
+    const refused = await t.fetch(`/graphql?query=${mutation}`, {
+      headers: { authorization: `Bearer ${t.token}`, accept: "application/json" },
+    });
     expect(refused.status).toBe(405);
     expect(await t.db.prisma.idempotencyRecord.count({ where: { key: "get-1" } })).toBe(0);
   });

@@ -67,8 +67,17 @@ describe("npm start on the embedded database", () => {
     const url = new URL(`${server.url}/graphql`);
     const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = request(
-        { host: url.hostname, port: url.port, path: url.pathname, method: "POST", headers: {
-          "content-type": "application/json", "content-length": Buffer.byteLength(body), authorization: `Bearer ${server.devToken}` } },
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            "content-length": Buffer.byteLength(body),
+            authorization: `Bearer ${server.devToken}`,
+          },
+        },
         (res) => {
           let text = "";
           res.on("data", (chunk) => (text += chunk));

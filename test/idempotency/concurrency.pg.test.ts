@@ -63,7 +63,9 @@ describe.skipIf(!postgresAvailable())("concurrent duplicates on PostgreSQL", () 
     expect(await servers[0]!.db.prisma.apiKey.count({ where: { name: "raced" } })).toBe(1);
     expect(await servers[0]!.db.prisma.identity.count({ where: { externalId: "solo" } })).toBe(1);
     const record = await servers[0]!.db.prisma.idempotencyRecord.findFirstOrThrow({ where: { key: "one-key" } });
-    await expect.poll(async () => (await servers[0]!.db.prisma.idempotencyRecord.findFirstOrThrow({ where: { key: "one-key" } })).replayCount).toBe(19);
+    await expect
+      .poll(async () => (await servers[0]!.db.prisma.idempotencyRecord.findFirstOrThrow({ where: { key: "one-key" } })).replayCount)
+      .toBe(19);
     expect(record.status).toBe("COMPLETED");
   });
 

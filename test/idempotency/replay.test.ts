@@ -12,7 +12,9 @@ describe("a retry with the same key and input", () => {
   it("replays the first outcome: identical data, one row, REPLAYED and the header", async () => {
     const input = { clientMutationId: "replay-1", externalId: "alice", name: "laptop", meta: { b: 1, a: [1, 2] } };
     const first = await t.gql(CREATE_KEY, { input });
-    const second = await t.gql(CREATE_KEY, { input: { meta: { a: [1, 2], b: 1 }, name: "laptop", externalId: "alice", clientMutationId: "replay-1" } });
+    const second = await t.gql(CREATE_KEY, {
+      input: { meta: { a: [1, 2], b: 1 }, name: "laptop", externalId: "alice", clientMutationId: "replay-1" },
+    });
 
     expect(first.status).toBe(200);
     expect(first.body.data.createKey.__typename).toBe("CreateKeyPayload");
@@ -37,7 +39,11 @@ describe("a retry with the same key and input", () => {
     await t.db.prisma.identity.deleteMany({ where: { externalId: "bob" } });
     const second = await t.gql(CREATE_IDENTITY, { input });
 
-    expect(first.body.data.createIdentity).toMatchObject({ __typename: "IdentityAlreadyExistsError", code: "IDENTITY_EXISTS", externalId: "bob" });
+    expect(first.body.data.createIdentity).toMatchObject({
+      __typename: "IdentityAlreadyExistsError",
+      code: "IDENTITY_EXISTS",
+      externalId: "bob",
+    });
     expect(second.body.data).toEqual(first.body.data);
     expect(second.body.extensions.idempotency[0].status).toBe("REPLAYED");
     expect(await t.db.prisma.identity.count({ where: { externalId: "bob" } })).toBe(0);

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { createServer, type RunningServer } from "onceql";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createServer, type RunningServer } from "onceql";
 import { chromiumInstalled, chromiumPath, launchChromium } from "../../scripts/chromium.ts";
 import { postgresRequired } from "../helpers/postgres-url.ts";
 
@@ -34,7 +34,8 @@ describe.skipIf(!chromiumInstalled())("GraphiQL in a headless browser", () => {
     await run.click({ timeout: 30_000 });
     const response = page.locator(".graphiql-response");
     await response.getByText('"EXECUTED"').waitFor();
-    // Monaco draws spaces as no-break spaces.
+    // Monaco draws spaces as no-break spaces. (A Playwright locator, not a DOM node: innerText is its API.)
+    // biome-ignore lint/performance/useDomNodeTextContent: Locator.innerText is what the page shows.
     const text = async () => (await response.innerText()).replace(/\s+/g, " ");
     const first = await text();
     expect(first).toContain('"__typename": "CreateKeyPayload"');

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "onceql";
-import { createWorkspace } from "../../src/auth/workspaces.ts";
-import { openDatabase, type Database } from "../../src/db/database.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ServerProcess } from "../../scripts/fleet.ts";
+import { createWorkspace } from "../../src/auth/workspaces.ts";
+import { type Database, openDatabase } from "../../src/db/database.ts";
 import { createPostgresDatabase, postgresAvailable } from "../helpers/databases.ts";
 
 const LEASE_MS = 2_000;
@@ -46,7 +46,9 @@ describe.skipIf(!postgresAvailable())("crashes", () => {
     const operations = Array.from({ length: 60 }, (_, i) => async () => {
       switch (i % 3) {
         case 0:
-          return client.CreateKey({ input: { clientMutationId: `crash-key-${i}`, name: `crash-key-${i}`, externalId: `crash-owner-${i % 4}` } });
+          return client.CreateKey({
+            input: { clientMutationId: `crash-key-${i}`, name: `crash-key-${i}`, externalId: `crash-owner-${i % 4}` },
+          });
         case 1:
           return client.CreateIdentity({ input: { clientMutationId: `crash-identity-${i}`, externalId: `crash-identity-${i}` } });
         default:
@@ -67,13 +69,15 @@ describe.skipIf(!postgresAvailable())("crashes", () => {
     await killer;
 
     expect(server.kills).toBeGreaterThan(0);
-    for (const result of results) expect(Object.values(result.data as object)[0]).toMatchObject({ __typename: expect.stringMatching(/Payload$/) });
+    for (const result of results)
+      expect(Object.values(result.data as object)[0]).toMatchObject({ __typename: expect.stringMatching(/Payload$/) });
     for (let i = 0; i < 60; i++) {
       if (i % 3 === 0) expect(await db.prisma.apiKey.count({ where: { name: `crash-key-${i}` } }), `key ${i}`).toBe(1);
       if (i % 3 === 1) expect(await db.prisma.identity.count({ where: { externalId: `crash-identity-${i}` } }), `identity ${i}`).toBe(1);
       if (i % 3 === 2) expect(await db.prisma.identity.count({ where: { externalId: `crash-attach-${i}` } }), `attach ${i}`).toBe(1);
     }
-    for (let owner = 0; owner < 4; owner++) expect(await db.prisma.identity.count({ where: { externalId: `crash-owner-${owner}` } })).toBe(1);
+    for (let owner = 0; owner < 4; owner++)
+      expect(await db.prisma.identity.count({ where: { externalId: `crash-owner-${owner}` } })).toBe(1);
     expect(await db.prisma.idempotencyRecord.count({ where: { status: "IN_PROGRESS" } })).toBe(0);
     expect(await db.prisma.idempotencyRecord.count({ where: { status: "COMPLETED", key: { startsWith: "crash-" } } })).toBe(60);
   });

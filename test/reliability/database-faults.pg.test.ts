@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient, createServer, type RunningServer } from "onceql";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createWorkspace } from "../../src/auth/workspaces.ts";
 import { createPostgresDatabase, postgresAvailable } from "../helpers/databases.ts";
 import { CREATE_KEY } from "../helpers/operations.ts";
@@ -49,7 +49,12 @@ describe.skipIf(!postgresAvailable())("database faults", () => {
     }
     await expect.poll(async () => (await fetch(`${server.url}/readyz`)).status, { timeout: 10_000 }).toBe(200);
     const input = { clientMutationId: "outage-1", name: "during-outage" };
-    await expect.poll(async () => (await postGraphQL(server.url, token, CREATE_KEY, { input })).body.data?.createKey?.__typename, { timeout: 35_000, interval: 500 }).toBe("CreateKeyPayload");
+    await expect
+      .poll(async () => (await postGraphQL(server.url, token, CREATE_KEY, { input })).body.data?.createKey?.__typename, {
+        timeout: 35_000,
+        interval: 500,
+      })
+      .toBe("CreateKeyPayload");
     expect(await keysNamed("during-outage")).toBe(1);
   });
 
@@ -66,7 +71,9 @@ describe.skipIf(!postgresAvailable())("database faults", () => {
       }
     })();
     const results = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => client.CreateKey({ input: { clientMutationId: `cut-${i}`, name: `cut-${i}`, externalId: `cut-owner-${i % 3}` } })),
+      Array.from({ length: 40 }, (_, i) =>
+        client.CreateKey({ input: { clientMutationId: `cut-${i}`, name: `cut-${i}`, externalId: `cut-owner-${i % 3}` } }),
+      ),
     );
     running = false;
     await cutter;

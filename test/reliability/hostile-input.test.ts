@@ -42,7 +42,10 @@ describe("query limits", () => {
 
   it("a mutation batched with many aliases changes nothing when refused", async () => {
     const before = await rows();
-    const many = Array.from({ length: 40 }, (_, i) => `m${i}: createIdentity(input: { clientMutationId: "alias-${i}", externalId: "alias-${i}" }) { __typename }`);
+    const many = Array.from(
+      { length: 40 },
+      (_, i) => `m${i}: createIdentity(input: { clientMutationId: "alias-${i}", externalId: "alias-${i}" }) { __typename }`,
+    );
     const response = await t.gql(`mutation { ${many.join(" ")} }`);
     expect(response.status).toBe(400);
     expect(await rows()).toEqual(before);
@@ -71,11 +74,21 @@ describe("batching", () => {
 describe("CSRF", () => {
   it("refuses a browser-simple request (a form post) that no preflight checked, and runs nothing", async () => {
     const before = await rows();
-    const form = new URLSearchParams({ query: 'mutation { createIdentity(input: { clientMutationId: "csrf-1", externalId: "csrf" }) { __typename } }' });
-    const response = await t.fetch("/graphql", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: form });
+    const form = new URLSearchParams({
+      query: 'mutation { createIdentity(input: { clientMutationId: "csrf-1", externalId: "csrf" }) { __typename } }',
+    });
+    const response = await t.fetch("/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: form,
+    });
     expect(response.status).toBe(403);
     expect(await response.text()).toMatch(/CSRF/);
-    const plain = await t.fetch("/graphql", { method: "POST", headers: { "content-type": "text/plain" }, body: JSON.stringify({ query: "{ workspace { id } }" }) });
+    const plain = await t.fetch("/graphql", {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: JSON.stringify({ query: "{ workspace { id } }" }),
+    });
     expect(plain.status).toBe(403);
     expect(await rows()).toEqual(before);
   });
@@ -87,7 +100,8 @@ describe("rate limits per workspace", () => {
     try {
       const other = await limited.newWorkspace("other");
       const responses = [];
-      for (let i = 0; i < 8; i++) responses.push(await limited.gql(CREATE_IDENTITY, { input: { clientMutationId: `rl-${i}`, externalId: `rl-${i}` } }));
+      for (let i = 0; i < 8; i++)
+        responses.push(await limited.gql(CREATE_IDENTITY, { input: { clientMutationId: `rl-${i}`, externalId: `rl-${i}` } }));
       const refused = responses.filter((r) => r.status === 429);
       expect(refused.length).toBeGreaterThanOrEqual(3);
       expect(refused[0]!.body.errors[0].extensions.code).toBe("RATE_LIMITED");
@@ -116,18 +130,36 @@ describe("fuzzing mutation inputs and keys", () => {
     { weight: 2, arbitrary: hostileString },
     { weight: 1, arbitrary: fc.string({ minLength: 250, maxLength: 270 }) },
   );
-  const date = fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), hostileString);
+  const date = fc.oneof(
+    fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+    hostileString,
+  );
   const cases = fc.oneof(
-    fc.record(
-      { externalId: field(nullable(hostileString)), name: field(nullable(hostileString)), meta: nullable(meta), expiresAt: field(nullable(date)) },
-      { requiredKeys: [] },
-    ).map((input) => ({ operation: CREATE_KEY, field: "createKey", input })),
-    fc.record({ externalId: field(hostileString), meta: nullable(meta) }, { requiredKeys: ["externalId"] })
+    fc
+      .record(
+        {
+          externalId: field(nullable(hostileString)),
+          name: field(nullable(hostileString)),
+          meta: nullable(meta),
+          expiresAt: field(nullable(date)),
+        },
+        { requiredKeys: [] },
+      )
+      .map((input) => ({ operation: CREATE_KEY, field: "createKey", input })),
+    fc
+      .record({ externalId: field(hostileString), meta: nullable(meta) }, { requiredKeys: ["externalId"] })
       .map((input) => ({ operation: CREATE_IDENTITY, field: "createIdentity", input })),
-    fc.record(
-      { keyId: field(fc.oneof(fc.uuid(), hostileString)), externalId: field(nullable(hostileString)), name: field(nullable(hostileString)), meta: nullable(meta) },
-      { requiredKeys: ["keyId"] },
-    ).map((input) => ({ operation: UPDATE_KEY, field: "updateKey", input })),
+    fc
+      .record(
+        {
+          keyId: field(fc.oneof(fc.uuid(), hostileString)),
+          externalId: field(nullable(hostileString)),
+          name: field(nullable(hostileString)),
+          meta: nullable(meta),
+        },
+        { requiredKeys: ["keyId"] },
+      )
+      .map((input) => ({ operation: UPDATE_KEY, field: "updateKey", input })),
   );
 
   it("answers every input with a typed result or a clear error: never a 500, never a stack trace, never a partial effect", async () => {

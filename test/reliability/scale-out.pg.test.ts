@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createWorkspace } from "../../src/auth/workspaces.ts";
-import { openDatabase, type Database } from "../../src/db/database.ts";
 import { ServerProcess } from "../../scripts/fleet.ts";
+import { createWorkspace } from "../../src/auth/workspaces.ts";
+import { type Database, openDatabase } from "../../src/db/database.ts";
 import { createPostgresDatabase, postgresAvailable } from "../helpers/databases.ts";
 import { CREATE_IDENTITY, CREATE_KEY, UPDATE_KEY } from "../helpers/operations.ts";
 import { postGraphQL } from "../helpers/processes.ts";
@@ -32,7 +32,8 @@ describe.skipIf(!postgresAvailable())("scale-out: three servers, one database", 
     Promise.all(Array.from({ length: copies * 3 }, (_, i) => postGraphQL(servers[i % 3]!.url, token, operation, { input })));
 
   it("the same key sent to every server at once: one effect, identical payloads from all three", async () => {
-    const { key } = (await postGraphQL(servers[0]!.url, token, CREATE_KEY, { input: { clientMutationId: "so-setup", name: "so-target" } })).body.data.createKey;
+    const { key } = (await postGraphQL(servers[0]!.url, token, CREATE_KEY, { input: { clientMutationId: "so-setup", name: "so-target" } }))
+      .body.data.createKey;
     const cases = [
       { operation: CREATE_IDENTITY, field: "createIdentity", input: { clientMutationId: "so-identity", externalId: "so-person" } },
       { operation: CREATE_KEY, field: "createKey", input: { clientMutationId: "so-key", name: "so-key", externalId: "so-owner" } },
@@ -44,7 +45,10 @@ describe.skipIf(!postgresAvailable())("scale-out: three servers, one database", 
         expect(response.body.errors).toBeUndefined();
         expect(response.body.data).toEqual(responses[0]!.body.data);
       }
-      expect(responses.filter((r) => r.body.extensions.idempotency[0].status === "EXECUTED"), field).toHaveLength(1);
+      expect(
+        responses.filter((r) => r.body.extensions.idempotency[0].status === "EXECUTED"),
+        field,
+      ).toHaveLength(1);
     }
     expect(await db.prisma.identity.count({ where: { externalId: { in: ["so-person", "so-owner", "so-attached"] } } })).toBe(3);
     expect(await db.prisma.apiKey.count({ where: { name: "so-key" } })).toBe(1);
@@ -53,7 +57,9 @@ describe.skipIf(!postgresAvailable())("scale-out: three servers, one database", 
   it("distinct keys for one externalId on every server at once: every key once, one identity", async () => {
     const responses = await Promise.all(
       Array.from({ length: 30 }, (_, i) =>
-        postGraphQL(servers[i % 3]!.url, token, CREATE_KEY, { input: { clientMutationId: `so-many-${i}`, name: `so-many-${i}`, externalId: "so-shared" } }),
+        postGraphQL(servers[i % 3]!.url, token, CREATE_KEY, {
+          input: { clientMutationId: `so-many-${i}`, name: `so-many-${i}`, externalId: "so-shared" },
+        }),
       ),
     );
     for (const response of responses) expect(response.body.data.createKey.__typename).toBe("CreateKeyPayload");

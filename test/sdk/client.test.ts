@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient, createServer, OnceqlError, type RunningServer } from "onceql";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFlakyProxy } from "../helpers/flaky-proxy.ts";
 
 const dataDir = mkdtempSync(path.join(tmpdir(), "onceql-sdk-"));
@@ -69,7 +69,9 @@ describe("the typed client", () => {
   it("never retries a reused key", async () => {
     await client().CreateKey({ input: { clientMutationId: "sdk-reused", name: "one" } });
     const before = proxy.forwarded();
-    const error = await client().CreateKey({ input: { clientMutationId: "sdk-reused", name: "two" } }).catch((e: unknown) => e);
+    const error = await client()
+      .CreateKey({ input: { clientMutationId: "sdk-reused", name: "two" } })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OnceqlError);
     expect(error).toMatchObject({ code: "IDEMPOTENCY_KEY_REUSED", attempts: 1, clientMutationId: "sdk-reused" });
     expect(proxy.forwarded() - before).toBe(1);
@@ -86,7 +88,9 @@ describe("the typed client", () => {
 
   it("gives up after maxAttempts", async () => {
     proxy.script({ status: 503 }, { status: 503 }, { status: 503 });
-    const error = await client({ maxAttempts: 3 }).CreateKey({ input: { name: "never" } }).catch((e: unknown) => e);
+    const error = await client({ maxAttempts: 3 })
+      .CreateKey({ input: { name: "never" } })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ name: "OnceqlError", status: 503, attempts: 3 });
     expect(await keysNamed("never")).toBe(0);
   });

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient, createServer, type RunningServer } from "onceql";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createWorkspace } from "../../src/auth/workspaces.ts";
 import { createPostgresDatabase, postgresAvailable } from "../helpers/databases.ts";
 

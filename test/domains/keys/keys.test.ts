@@ -43,7 +43,11 @@ describe("verifyKey", () => {
   it("knows a key's secret, its identity, and nothing else", async () => {
     const created = await createKey("vk-1", { externalId: "grace", name: "verify-me" });
     const valid = await t.gql(VERIFY_KEY, { secret: created.secret });
-    expect(valid.body.data.verifyKey).toEqual({ valid: true, key: { id: created.key.id, name: "verify-me" }, identity: { externalId: "grace" } });
+    expect(valid.body.data.verifyKey).toEqual({
+      valid: true,
+      key: { id: created.key.id, name: "verify-me" },
+      identity: { externalId: "grace" },
+    });
     const wrong = await t.gql(VERIFY_KEY, { secret: `${created.secret}x` });
     expect(wrong.body.data.verifyKey).toEqual({ valid: false, key: null, identity: null });
   });
@@ -80,9 +84,12 @@ describe("updateKey", () => {
 
   it("answers KeyNotFoundError for an unknown key, a malformed id, or another workspace's key, changing nothing", async () => {
     const otherToken = await t.newWorkspace("other");
-    const theirs = (await t.gql(CREATE_KEY, { input: { clientMutationId: "uk-theirs", name: "theirs" } }, { token: otherToken })).body.data.createKey;
+    const theirs = (await t.gql(CREATE_KEY, { input: { clientMutationId: "uk-theirs", name: "theirs" } }, { token: otherToken })).body.data
+      .createKey;
     for (const [i, keyId] of ["00000000-0000-7000-8000-000000000000", "not-a-uuid", theirs.key.id].entries()) {
-      const response = await t.gql(UPDATE_KEY, { input: { clientMutationId: `uk-missing-${i}`, keyId, name: "hijacked", externalId: "mallory" } });
+      const response = await t.gql(UPDATE_KEY, {
+        input: { clientMutationId: `uk-missing-${i}`, keyId, name: "hijacked", externalId: "mallory" },
+      });
       expect(response.body.data.updateKey).toMatchObject({ __typename: "KeyNotFoundError", code: "KEY_NOT_FOUND", keyId });
     }
     expect(await t.db.prisma.apiKey.count({ where: { name: "hijacked" } })).toBe(0);
