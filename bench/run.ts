@@ -6,8 +6,10 @@ import { type ChildProcess, fork, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { adminSql } from "../scripts/postgres-admin.ts";
+import { adminSql, databaseUrlOnAdminServer } from "../scripts/postgres-admin.ts";
+import { BASELINE_HEADER } from "./baseline-runner.ts";
 import type { Phase, PhaseResult } from "./load.ts";
 import { latencyPlot } from "./plot.ts";
 import { median, percentile, round } from "./stats.ts";
@@ -24,7 +26,6 @@ const ROUNDS = Number(args.rounds);
 const N = Number(args.requests);
 const here = import.meta.dirname;
 const root = path.resolve(here, "..");
-const adminUrl = process.env.BENCH_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 
 const TARGETS = {
   overhead: ["<=", 1.25],
@@ -40,7 +41,7 @@ const createIdentity = (key: string, externalId = key) =>
     variables: { input: { clientMutationId: key, externalId } },
   });
 const NOOP = JSON.stringify({ query: "{ workspace { id } }" });
-const BYPASS = { "x-onceql-benchmark-bypass": "1" };
+const BASELINE = { [BASELINE_HEADER]: "1" };
 
 interface Server {
   url: string;
@@ -86,7 +87,7 @@ function load(phase: Phase): Promise<PhaseResult> {
 /** Resident memory after a full garbage collection in the server. */
 async function rssMb(pid: number): Promise<number> {
   process.kill(pid, "SIGUSR2");
-  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  await sleep(1_000);
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
 }
 
@@ -130,7 +131,11 @@ async function measure(engine: string, server: Server, memoryOutcomes: number) {
   for (let r = 0; r < ROUNDS; r++) {
     progress(`round ${r + 1} of ${ROUNDS}`);
     const first = await checked(server, { ...base, body: createIdentity(`r${r}-first-%N%`), connections: 1, amount: N }, { executions: N });
-    const bare = await checked(server, { ...base, body: createIdentity(`r${r}-bare-%N%`), connections: 1, amount: N, headers: BYPASS }, {});
+    const bare = await checked(
+      server,
+      { ...base, body: createIdentity(`r${r}-bare-%N%`), connections: 1, amount: N, headers: BASELINE },
+      {},
+    );
     const replay = await checked(
       server,
       { ...base, body: createIdentity(`r${r}-first-%N%`), connections: 1, amount: N, cycle: N },
@@ -138,7 +143,13 @@ async function measure(engine: string, server: Server, memoryOutcomes: number) {
     );
     const noop = await checked(server, { ...base, body: NOOP, connections: 1, amount: N }, {});
     const withWrapper = await load({ ...base, body: createIdentity(`r${r}-tput-%N%`), connections: 32, durationS: 3 });
-    const withoutWrapper = await load({ ...base, body: createIdentity(`r${r}-tbare-%N%`), connections: 32, durationS: 3, headers: BYPASS });
+    const withoutWrapper = await load({
+      ...base,
+      body: createIdentity(`r${r}-tbare-%N%`),
+      connections: 32,
+      durationS: 3,
+      headers: BASELINE,
+    });
     const before = await counter(server, "executions");
     const storm = await load({ ...base, body: createIdentity(`r${r}-storm`), connections: 200, amount: 200 });
     const stormExecutions = (await counter(server, "executions")) - before;
@@ -192,26 +203,22 @@ async function measure(engine: string, server: Server, memoryOutcomes: number) {
   };
 }
 
-const admin = (sql: string) => adminSql(adminUrl, sql);
-
 const results: Record<string, unknown> = { rounds: ROUNDS, requests_per_phase: N, node: process.version, when: new Date().toISOString() };
 const plots: Record<string, Record<string, number[]>> = {};
 try {
   for (const engine of args.engines!.split(",")) {
     process.stderr.write(`${engine}\n`);
     if (engine === "postgresql") {
-      await admin("DROP DATABASE IF EXISTS onceql_bench WITH (FORCE)");
-      await admin("CREATE DATABASE onceql_bench");
-      const url = new URL(adminUrl);
-      url.pathname = "/onceql_bench";
+      await adminSql("DROP DATABASE IF EXISTS onceql_bench WITH (FORCE)");
+      await adminSql("CREATE DATABASE onceql_bench");
       const outcome = await benchEngine(
         engine,
-        { DATABASE_URL: url.toString(), ONCEQL_ENCRYPTION_KEY: "00".repeat(32), ONCEQL_RATE_LIMIT: "0" },
+        { DATABASE_URL: databaseUrlOnAdminServer("onceql_bench"), ONCEQL_ENCRYPTION_KEY: "00".repeat(32), ONCEQL_RATE_LIMIT: "0" },
         Number(args["memory-outcomes"]),
       );
       results[engine] = { ...outcome, samples: undefined };
       plots[engine] = outcome.samples;
-      await admin("DROP DATABASE IF EXISTS onceql_bench WITH (FORCE)");
+      await adminSql("DROP DATABASE IF EXISTS onceql_bench WITH (FORCE)");
     } else {
       const dataDir = mkdtempSync(path.join(tmpdir(), "onceql-bench-"));
       try {

@@ -1,13 +1,26 @@
-// The server under benchmark: what `npm start` runs, plus the switch that lets a request skip the
-// idempotency wrapper (the baseline). Prints one JSON line with its URL and a workspace token.
+// The server under benchmark: what `npm start` serves, plus a second app over the same database
+// that runs each mutation's resolver without the idempotency wrapper (the baseline), answering
+// requests that carry BASELINE_HEADER. Prints one JSON line with its URL and a workspace token.
 import pino from "pino";
+import { createApp } from "../src/app.ts";
 import { createWorkspace } from "../src/auth/workspaces.ts";
 import { loadConfig } from "../src/config.ts";
-import { startServer } from "../src/server.ts";
+import { closeHttp, listen, openResources, urlOf } from "../src/server.ts";
+import { BASELINE_HEADER, WithoutIdempotency } from "./baseline-runner.ts";
 
-const server = await startServer({ config: loadConfig(), logger: pino({ level: "silent" }), allowBenchmarkBypass: true });
-const { token } = await createWorkspace(server.db.prisma, "bench");
-console.log(JSON.stringify({ url: server.url, token, pid: process.pid }));
-process.once("SIGTERM", () => server.close().then(() => process.exit(0)));
+const config = loadConfig();
+const logger = pino({ level: "silent" });
+const { db, encryptionKey } = await openResources(config, logger);
+const app = createApp({ config, db, logger, encryptionKey });
+const baseline = createApp({ config, db, logger, encryptionKey, mutationRunner: new WithoutIdempotency(db.prisma) });
+const http = await listen((request, response) => (request.headers[BASELINE_HEADER] ? baseline : app).yoga(request, response), config);
+const { token } = await createWorkspace(db.prisma, "bench");
+console.log(JSON.stringify({ url: urlOf(http, config), token, pid: process.pid }));
+process.once("SIGTERM", async () => {
+  await closeHttp(http);
+  await Promise.all([app.close(), baseline.close()]);
+  await db.close();
+  process.exit(0);
+});
 // Started with --expose-gc: the benchmark reads resident memory after a full collection.
 process.on("SIGUSR2", () => (globalThis as { gc?: () => void }).gc?.());

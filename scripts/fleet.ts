@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 
 const root = path.resolve(import.meta.dirname, "..");
 
@@ -72,7 +73,7 @@ export class ServerProcess {
     const deadline = Date.now() + 30_000;
     while (!/GraphiQL at/.test(spawned.output())) {
       if (spawned.child.exitCode !== null || Date.now() > deadline) throw new Error(`server did not start:\n${spawned.output()}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
+      await sleep(25);
     }
   }
 

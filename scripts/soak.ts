@@ -3,6 +3,7 @@
 // their database connections terminated), then an audit of the database: every operation has
 // exactly one effect. Prints a summary; exits 1 when anything was duplicated or lost.
 import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { createWorkspace } from "../src/auth/workspaces.ts";
@@ -10,7 +11,7 @@ import { openDatabase } from "../src/db/database.ts";
 import { applyMigrations } from "../src/db/migrations.ts";
 import { createClient, type OnceqlClient } from "../src/index.ts";
 import { ServerProcess } from "./fleet.ts";
-import { adminSql } from "./postgres-admin.ts";
+import { adminSql, databaseUrlOnAdminServer } from "./postgres-admin.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -20,10 +21,7 @@ const { values: args } = parseArgs({
   },
 });
 const seconds = Number(args.seconds);
-const adminUrl = process.env.SOAK_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 const dbName = `onceql_soak_${randomBytes(4).toString("hex")}`;
-
-const admin = (sql: string) => adminSql(adminUrl, sql);
 
 /** One unit of work: a mutation with its own key, and how to count its effect afterwards. */
 interface Operation {
@@ -33,10 +31,8 @@ interface Operation {
   done: boolean;
 }
 
-await admin(`CREATE DATABASE ${dbName}`);
-const url = new URL(adminUrl);
-url.pathname = `/${dbName}`;
-const databaseUrl = url.toString();
+await adminSql(`CREATE DATABASE ${dbName}`);
+const databaseUrl = databaseUrlOnAdminServer(dbName);
 const db = await openDatabase({ databaseUrl, poolSize: 2 });
 await applyMigrations(db.adapterFactory);
 const { token } = await createWorkspace(db.prisma, "soak");
@@ -92,13 +88,13 @@ async function chaos(): Promise<void> {
   await terminator.connect();
   try {
     while (running) {
-      await new Promise((resolve) => setTimeout(resolve, 1_000 + Math.random() * 2_000));
+      await sleep(1_000 + Math.random() * 2_000);
       if (!running) break;
       if (Math.random() < 0.5) {
         const server = servers[Math.floor(Math.random() * servers.length)]!;
         await server.kill();
         faults.kills++;
-        await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 800));
+        await sleep(200 + Math.random() * 800);
         await server.restart();
       } else {
         const { rowCount } = await terminator.query(
@@ -159,5 +155,5 @@ console.log(JSON.stringify(summary, null, 2));
 
 await Promise.all(servers.map((server) => server.stop()));
 await db.close();
-await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+await adminSql(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
 process.exit(duplicated === 0 && lost === 0 && stuck === 0 && unacknowledged === 0 ? 0 : 1);

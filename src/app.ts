@@ -11,10 +11,10 @@ import { isDatabaseUnavailable } from "./db/availability.ts";
 import type { Database } from "./db/database.ts";
 import { bodyLimitPlugin } from "./http/body-limit-plugin.ts";
 import { databaseUnavailable } from "./http/database-unavailable.ts";
-import { probesPlugin } from "./http/probes-plugin.ts";
+import { metricsPlugin, readinessPlugin } from "./http/probes.ts";
 import { queryLimitPlugins } from "./http/query-limits.ts";
 import { WorkspaceRateLimiter } from "./http/rate-limiter.ts";
-import { type IdempotencyFaults, IdempotentExecutor } from "./idempotency/executor.ts";
+import { type IdempotencyFaults, IdempotentExecutor, type MutationRunner } from "./idempotency/executor.ts";
 import { createIdempotencyMetrics } from "./idempotency/metrics.ts";
 import { OutcomeCache } from "./idempotency/outcome-cache.ts";
 import { OutcomeCipher } from "./idempotency/outcome-cipher.ts";
@@ -32,10 +32,13 @@ export interface AppOptions {
   encryptionKey: Buffer;
   /** Filled into GraphiQL's headers (the embedded database's dev workspace). */
   graphiqlToken?: string;
-  /** Test hooks that simulate failures inside the idempotency wrapper. */
+  /**
+   * Tests only: failures simulated inside the idempotency wrapper. Like `mutationRunner`, it is an
+   * option of this function alone: `createServer` and `npm start` cannot set it.
+   */
   faults?: IdempotencyFaults;
-  /** Only the benchmark: honour the header that skips the wrapper. */
-  allowBenchmarkBypass?: boolean;
+  /** The benchmark's baseline only: runs each mutation's resolver without the wrapper. */
+  mutationRunner?: MutationRunner;
 }
 
 export interface App {
@@ -69,18 +72,20 @@ export function createApp(options: AppOptions): App {
   const { config, db, logger } = options;
   const metrics = new Registry();
   const store = new RecordStore(db.bookkeeping, config.idempotencyTtlMs, config.idempotencyLeaseMs);
-  const idempotency = new IdempotentExecutor({
-    prisma: db.prisma,
-    store,
-    codec: new OutcomeCodec(new OutcomeCipher(options.encryptionKey)),
-    cache: new OutcomeCache(),
-    counts: new PendingCounts(store, logger),
-    metrics: createIdempotencyMetrics(metrics),
-    logger,
-    waitMs: config.idempotencyWaitMs,
-    leaseMs: config.idempotencyLeaseMs,
-    faults: options.faults,
-  });
+  const idempotency =
+    options.mutationRunner ??
+    new IdempotentExecutor({
+      prisma: db.prisma,
+      store,
+      codec: new OutcomeCodec(new OutcomeCipher(options.encryptionKey)),
+      cache: new OutcomeCache(),
+      counts: new PendingCounts(store, logger),
+      metrics: createIdempotencyMetrics(metrics),
+      logger,
+      waitMs: config.idempotencyWaitMs,
+      leaseMs: config.idempotencyLeaseMs,
+      faults: options.faults,
+    });
   const services: Services = {
     config,
     auth: new Authenticator(db.prisma),
@@ -89,13 +94,13 @@ export function createApp(options: AppOptions): App {
     idempotency,
     logger,
     metrics,
-    allowBenchmarkBypass: options.allowBenchmarkBypass,
   };
 
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     context: (initial) => createContext(services, initial),
     graphqlEndpoint: "/graphql",
+    healthCheckEndpoint: "/healthz",
     landingPage: false,
     maskedErrors: {
       isDev: false,
@@ -122,7 +127,8 @@ export function createApp(options: AppOptions): App {
     },
     plugins: [
       bodyLimitPlugin(),
-      probesPlugin(services),
+      readinessPlugin(services),
+      metricsPlugin(services),
       // Browsers preflight any request with Authorization: it counts as the custom header.
       useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf", "authorization"] }),
       ...queryLimitPlugins(),

@@ -5,10 +5,9 @@ import type { Registry } from "prom-client";
 import type { Authenticator } from "./auth/authenticate.ts";
 import type { Config } from "./config.ts";
 import type { Database } from "./db/database.ts";
-import { createIdentityLoader } from "./domains/identities/identity.loaders.ts";
 import type { Workspace } from "./generated/prisma/client.ts";
 import type { WorkspaceRateLimiter } from "./http/rate-limiter.ts";
-import type { IdempotentExecutor } from "./idempotency/executor.ts";
+import type { MutationRunner } from "./idempotency/executor.ts";
 import type { MutationLogEntry } from "./idempotency/resolve-mutation.ts";
 
 /** What lives as long as the app: shared by every request. */
@@ -17,11 +16,9 @@ export interface Services {
   auth: Authenticator;
   rateLimiter: WorkspaceRateLimiter;
   db: Database;
-  idempotency: IdempotentExecutor;
+  idempotency: MutationRunner;
   logger: Logger;
   metrics: Registry;
-  /** Only the benchmark sets this: it lets a request skip the idempotency wrapper, to measure its cost. */
-  allowBenchmarkBypass?: boolean;
 }
 
 export interface Context {
@@ -30,13 +27,9 @@ export interface Context {
   workspace: Workspace;
   services: Services;
   loaders: ReturnType<typeof createLoaders>;
-  /** What each mutation field did with its key, for `extensions.idempotency`. */
+  /** What each mutation field did with its clientMutationId, for `extensions.idempotency`. */
   mutationLog: MutationLogEntry[];
-  /** The benchmark's baseline: run mutations without the wrapper (see Services.allowBenchmarkBypass). */
-  bypassIdempotency: boolean;
 }
-
-export const BENCHMARK_BYPASS_HEADER = "x-onceql-benchmark-bypass";
 
 export async function createContext(services: Services, initial: YogaInitialContext): Promise<Context> {
   const workspace = await services.auth.authenticate(initial.request);
@@ -48,12 +41,13 @@ export async function createContext(services: Services, initial: YogaInitialCont
     services,
     loaders: createLoaders(services, workspace.id),
     mutationLog: [],
-    bypassIdempotency: services.allowBenchmarkBypass === true && initial.request.headers.get(BENCHMARK_BYPASS_HEADER) === "1",
   };
 }
 
-function createLoaders(services: Services, workspaceId: string) {
-  return {
-    identity: createIdentityLoader(services.db.prisma, workspaceId),
-  };
+/**
+ * Per-request DataLoaders, scoped to the workspace, for what the prisma plugin's relations cannot
+ * express (aggregates such as balances).
+ */
+function createLoaders(_services: Services, _workspaceId: string) {
+  return {};
 }

@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type Server } from "node:http";
+import { createServer as createHttpServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { Logger } from "pino";
@@ -7,7 +7,6 @@ import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { type Database, openDatabase } from "./db/database.ts";
 import { applyMigrations } from "./db/migrations.ts";
 import { ensureDevWorkspace, loadOrCreateEncryptionKey } from "./dev-secrets.ts";
-import type { IdempotencyFaults } from "./idempotency/executor.ts";
 import { sweepExpired } from "./idempotency/sweeper.ts";
 import { createLogger } from "./logger.ts";
 
@@ -24,38 +23,26 @@ export interface RunningServer {
 export interface ServerOptions {
   config: Config;
   logger?: Logger;
-  faults?: IdempotencyFaults;
   sweepIntervalMs?: number;
-  /** Only the benchmark: let requests skip the idempotency wrapper with a header. */
-  allowBenchmarkBypass?: boolean;
+}
+
+/** What every server needs before it can answer: the database, migrated, and its secrets. */
+export interface ServerResources {
+  db: Database;
+  encryptionKey: Buffer;
+  /** The dev workspace's token, on the embedded database. */
+  devToken?: string;
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.logLevel);
-  const embedded = !config.databaseUrl;
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const resources = await openResources(config, logger);
+  const { db, encryptionKey, devToken } = resources;
   try {
-    const applied = await applyMigrations(db.adapterFactory);
-    if (applied.length) logger.info({ migrations: applied }, "applied migrations");
-    if (!config.encryptionKey && !embedded) {
-      logger.warn("ONCEQL_ENCRYPTION_KEY is not set: using a key from the data folder; servers sharing this database must share one key");
-    }
-    const encryptionKey = config.encryptionKey ?? loadOrCreateEncryptionKey(config.dataDir);
-    const dev = embedded ? await ensureDevWorkspace(db.prisma, config.dataDir) : undefined;
-    const app = createApp({
-      config,
-      db,
-      logger,
-      encryptionKey,
-      graphiqlToken: dev?.token,
-      faults: options.faults,
-      allowBenchmarkBypass: options.allowBenchmarkBypass,
-    });
-    const http = createHttpServer(app.yoga);
-    await listen(http, config.port, config.host);
-    const { port } = http.address() as AddressInfo;
-    const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+    const app = createApp({ config, db, logger, encryptionKey, graphiqlToken: devToken });
+    const http = await listen(app.yoga, config);
+    const url = urlOf(http, config);
     const sweeper = setInterval(() => {
       app.services.idempotency
         .flushCounts()
@@ -72,13 +59,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       url,
       app,
       db,
-      devToken: dev?.token,
+      devToken,
       close: () =>
         (closing ??= (async () => {
           clearInterval(sweeper);
-          const closed = new Promise<void>((resolve) => http.close(() => resolve()));
-          http.closeIdleConnections();
-          await closed;
+          await closeHttp(http);
           await app.close();
           await db.close();
         })()),
@@ -89,14 +74,47 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 }
 
-function listen(http: Server, port: number, host: string): Promise<void> {
+/** Opens the configured database, applies pending migrations, and finds or makes the secrets. */
+export async function openResources(config: Config, logger: Logger): Promise<ServerResources> {
+  const embedded = !config.databaseUrl;
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    const applied = await applyMigrations(db.adapterFactory);
+    if (applied.length) logger.info({ migrations: applied }, "applied migrations");
+    if (!config.encryptionKey && !embedded) {
+      logger.warn("ONCEQL_ENCRYPTION_KEY is not set: using a key from the data folder; servers sharing this database must share one key");
+    }
+    const encryptionKey = config.encryptionKey ?? loadOrCreateEncryptionKey(config.dataDir);
+    const dev = embedded ? await ensureDevWorkspace(db.prisma, config.dataDir) : undefined;
+    return { db, encryptionKey, devToken: dev?.token };
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}
+
+/** An HTTP server on the configured host and port, answering with `handler`. */
+export function listen(handler: RequestListener, config: Pick<Config, "port" | "host">): Promise<Server> {
+  const http = createHttpServer(handler);
   return new Promise((resolve, reject) => {
     http.once("error", reject);
-    http.listen(port, host, () => {
+    http.listen(config.port, config.host, () => {
       http.off("error", reject);
-      resolve();
+      resolve(http);
     });
   });
+}
+
+export function urlOf(http: Server, config: Pick<Config, "host">): string {
+  const { port } = http.address() as AddressInfo;
+  return `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+}
+
+/** Stops accepting and waits for in-flight requests to finish. */
+export async function closeHttp(http: Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+  http.closeIdleConnections();
+  await closed;
 }
 
 async function main(): Promise<void> {

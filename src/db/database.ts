@@ -37,16 +37,35 @@ export interface DatabaseOptions {
   dataDir?: string;
   /** Connections in the PostgreSQL pool. */
   poolSize?: number;
+  /** Told every SQL statement sent, Prisma's and the bookkeeping's (a query log, for tests that count them). */
+  onQuery?: (sql: string) => void;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10);
-  return openPglite(options.dataDir);
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10, options.onQuery);
+  return openPglite(options.dataDir, options.onQuery);
 }
 
-function openPostgres(connectionString: string, max: number): Database {
+function newPrismaClient(adapter: SqlMigrationAwareDriverAdapterFactory, onQuery: ((sql: string) => void) | undefined): PrismaClient {
+  if (!onQuery) return new PrismaClient({ adapter });
+  const prisma = new PrismaClient({ adapter, log: [{ emit: "event", level: "query" }] });
+  prisma.$on("query", (event) => onQuery(event.query));
+  return prisma;
+}
+
+function logged(sql: RawSql, onQuery: ((sql: string) => void) | undefined): RawSql {
+  if (!onQuery) return sql;
+  return {
+    query: (text, params, name) => {
+      onQuery(text);
+      return sql.query(text, params, name);
+    },
+  };
+}
+
+function openPostgres(connectionString: string, max: number, onQuery?: (sql: string) => void): Database {
   const adapterFactory = new PrismaPg({ connectionString, max, connectionTimeoutMillis: 5_000 });
-  const prisma = new PrismaClient({ adapter: adapterFactory });
+  const prisma = newPrismaClient(adapterFactory, onQuery);
   const bookkeeping = new pg.Pool({
     connectionString,
     max: Math.max(2, Math.ceil(max / 2)),
@@ -58,12 +77,15 @@ function openPostgres(connectionString: string, max: number): Database {
   return {
     kind: "postgresql",
     prisma,
-    bookkeeping: {
-      query: async (text, params, name) => {
-        const result = await bookkeeping.query({ text, values: params, name });
-        return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+    bookkeeping: logged(
+      {
+        query: async (text, params, name) => {
+          const result = await bookkeeping.query({ text, values: params, name });
+          return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+        },
       },
-    },
+      onQuery,
+    ),
     adapterFactory,
     async close() {
       await prisma.$disconnect();
@@ -72,7 +94,7 @@ function openPostgres(connectionString: string, max: number): Database {
   };
 }
 
-async function openPglite(dataDir: string | undefined): Promise<Database> {
+async function openPglite(dataDir: string | undefined, onQuery?: (sql: string) => void): Promise<Database> {
   let unlock = async () => {};
   let pglite: PGlite;
   if (dataDir) {
@@ -88,17 +110,20 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
     pglite = await PGlite.create();
   }
   const adapterFactory = new PrismaPGlite(pglite);
-  const prisma = new PrismaClient({ adapter: adapterFactory });
+  const prisma = newPrismaClient(adapterFactory, onQuery);
   return {
     kind: "pglite",
     prisma,
     // One session: a query waits while a Prisma transaction holds it, never runs inside it.
-    bookkeeping: {
-      query: async <Row>(text: string, params?: unknown[]) => {
-        const result = await pglite.query<Row>(text, params);
-        return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+    bookkeeping: logged(
+      {
+        query: async <Row>(text: string, params?: unknown[]) => {
+          const result = await pglite.query<Row>(text, params);
+          return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+        },
       },
-    },
+      onQuery,
+    ),
     adapterFactory,
     async close() {
       await prisma.$disconnect();

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { TransactionClient } from "../generated/prisma/internal/prismaNamespace.ts";
 
@@ -30,7 +31,7 @@ export async function runTransaction<T>(
       return await prisma.$transaction(work, { timeout: options.timeoutMs, maxWait: options.maxWaitMs });
     } catch (error) {
       if (attempt >= attempts || !isRetryableConflict(error)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt * (0.5 + Math.random())));
+      await sleep(10 * 2 ** attempt * (0.5 + Math.random()));
     }
   }
 }

@@ -1,13 +1,13 @@
 import { GraphQLError } from "graphql";
 
-/** The idempotency key is missing, too long, or has characters outside printable ASCII. */
-export function keyInvalid(reason: string): GraphQLError {
+/** The clientMutationId is missing, too long, or has characters outside printable ASCII. */
+export function invalidClientMutationId(reason: string): GraphQLError {
   return new GraphQLError(`clientMutationId ${reason}`, {
     extensions: { code: "IDEMPOTENCY_KEY_INVALID" },
   });
 }
 
-export function keyReused(): GraphQLError {
+export function clientMutationIdReused(): GraphQLError {
   return new GraphQLError(
     "This clientMutationId was already used with a different input or on another mutation; " +
       "its stored outcome is unchanged. Use a new clientMutationId for a new operation.",
@@ -15,7 +15,7 @@ export function keyReused(): GraphQLError {
   );
 }
 
-export function keyInUse(retryAfterMs: number): GraphQLError {
+export function clientMutationIdInUse(retryAfterMs: number): GraphQLError {
   return new GraphQLError("A request with this clientMutationId is still running; retry with the same key after retryAfterMs.", {
     extensions: { code: "IDEMPOTENCY_KEY_IN_USE", retryAfterMs },
   });

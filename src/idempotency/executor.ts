@@ -1,19 +1,20 @@
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { runTransaction, type TransactionClient } from "../db/transaction.ts";
-import { UserError } from "../domains/user-error.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
-import { keyInUse, keyReused } from "./errors.ts";
+import { UserError, type UserErrorClass } from "../schema/errors.ts";
+import { clientMutationIdInUse, clientMutationIdReused } from "./errors.ts";
 import type { IdempotencyMetrics } from "./metrics.ts";
 import type { OutcomeCache } from "./outcome-cache.ts";
-import type { Outcome, OutcomeCodec, SealedOutcome, UserErrorClass } from "./outcome-codec.ts";
+import type { Outcome, OutcomeCodec, SealedOutcome } from "./outcome-codec.ts";
 import type { PendingCounts } from "./pending-counts.ts";
-import type { KeyRef, RecordStore } from "./record-store.ts";
+import { type RecordRef, type RecordStore, slotOf } from "./record-store.ts";
 import { sweepKey } from "./sweeper.ts";
 
 export type ExecutionStatus = "EXECUTED" | "REPLAYED";
 
-export interface IdempotentRequest extends KeyRef {
+export interface IdempotentRequest extends RecordRef {
   mutation: string;
   fingerprint: string;
   /** The outcome holds secrets: encrypt it at rest. */
@@ -32,6 +33,15 @@ export interface IdempotentResult {
 export interface IdempotencyFaults {
   /** Runs after the side effects, inside the transaction, before the outcome is stored and committed. */
   beforeCommit?(mutation: string): void | Promise<void>;
+}
+
+/** What the resolvers run mutations through: the executor below, or the benchmark's baseline without it. */
+export interface MutationRunner {
+  run(request: IdempotentRequest): Promise<IdempotentResult>;
+  /** Replays this process counted but has not yet added to the record. */
+  replaysNotStored(ref: RecordRef): number;
+  flushCounts(): Promise<void>;
+  close(): Promise<void>;
 }
 
 export interface ExecutorOptions {
@@ -58,7 +68,7 @@ const POLL_MIN_MS = 10;
 const POLL_MAX_MS = 100;
 
 /** Runs each mutation at most once per (workspace, key), however many servers and retries race. */
-export class IdempotentExecutor {
+export class IdempotentExecutor implements MutationRunner {
   private readonly flights = new Map<string, Flight>();
 
   constructor(private readonly options: ExecutorOptions) {}
@@ -78,17 +88,14 @@ export class IdempotentExecutor {
     }
   }
 
-  /** Replays that this process counted but has not yet added to the record. */
-  replaysNotStored(ref: KeyRef): number {
+  replaysNotStored(ref: RecordRef): number {
     return this.options.counts.replaysNotStored(ref);
   }
 
-  /** Adds what is counted in memory to the records (before they are swept, say). */
   flushCounts(): Promise<void> {
     return this.options.counts.flush();
   }
 
-  /** Stores what is counted in memory; call before shutting down. */
   close(): Promise<void> {
     return this.options.counts.close();
   }
@@ -128,7 +135,7 @@ export class IdempotentExecutor {
             if (claim.fingerprint !== request.fingerprint) throw this.conflict(request);
             if (!(await this.waitWhileHeld(request, deadline))) {
               metrics.conflicts.inc({ mutation: request.mutation });
-              throw keyInUse(retryAfter(claim.leaseRemainingMs));
+              throw clientMutationIdInUse(retryAfter(claim.leaseRemainingMs));
             }
         }
       }
@@ -177,9 +184,9 @@ export class IdempotentExecutor {
         const sealed = this.seal({ ok: false, error }, request);
         const expiresAt = await store.complete(prisma, request, token, sealed);
         if (expiresAt !== undefined) return { sealed, outcome: { ok: false, error }, expiresAt };
-        throw keyInUse(retryAfter(0));
+        throw clientMutationIdInUse(retryAfter(0));
       }
-      if (error instanceof LeaseLostError) throw keyInUse(retryAfter(0));
+      if (error instanceof LeaseLostError) throw clientMutationIdInUse(retryAfter(0));
       await this.release(request, token);
       throw error;
     }
@@ -217,18 +224,24 @@ export class IdempotentExecutor {
         return;
       } catch (error) {
         if (attempt === delays.length - 1)
-          this.options.logger.warn({ err: error, key: request.key }, "could not release key; its lease will run out");
+          this.options.logger.warn(
+            { err: error, clientMutationId: request.clientMutationId },
+            "could not release key; its lease will run out",
+          );
       }
     }
   }
 
   /** Waits for this process' own attempt at the key, with the same input; its outcome once stored. */
   private async join(flight: Flight, request: IdempotentRequest, deadline: number): Promise<SealedOutcome | undefined> {
-    const timer = deferTimeout(deadline - Date.now());
-    const sealed = await Promise.race([flight.done, timer.promise]).finally(timer.cancel);
+    const timer = new AbortController();
+    const timeout = sleep<typeof timedOut>(Math.max(0, deadline - Date.now()), timedOut, { signal: timer.signal }).catch(
+      (): typeof timedOut => timedOut,
+    );
+    const sealed = await Promise.race([flight.done, timeout]).finally(() => timer.abort());
     if (sealed === timedOut) {
       this.options.metrics.conflicts.inc({ mutation: request.mutation });
-      throw keyInUse(retryAfter(0));
+      throw clientMutationIdInUse(retryAfter(0));
     }
     return sealed;
   }
@@ -244,7 +257,7 @@ export class IdempotentExecutor {
   private conflict(request: IdempotentRequest): Error {
     this.options.metrics.conflicts.inc({ mutation: request.mutation });
     this.options.counts.add(request, "conflicts");
-    return keyReused();
+    return clientMutationIdReused();
   }
 
   /** Polls, with backoff, until another process lets go of the key; false at the deadline. */
@@ -274,26 +287,12 @@ class LeaseLostError extends Error {
   }
 }
 
-const timedOut = Symbol("timed out");
+const timedOut: unique symbol = Symbol("timed out");
 
-function slotOf(ref: KeyRef): string {
-  return `${ref.workspaceId}\u0000${ref.key}`;
-}
-
-function boundTo(ref: KeyRef): string {
-  return `${ref.workspaceId}:${ref.key}`;
+function boundTo(ref: RecordRef): string {
+  return `${ref.workspaceId}:${ref.clientMutationId}`;
 }
 
 function retryAfter(leaseRemainingMs: number): number {
   return Math.round(Math.min(Math.max(leaseRemainingMs, 100), 5_000));
-}
-
-function deferTimeout(ms: number): { promise: Promise<typeof timedOut>; cancel(): void } {
-  let handle: NodeJS.Timeout | undefined;
-  const promise = new Promise<typeof timedOut>((resolve) => (handle = setTimeout(() => resolve(timedOut), Math.max(0, ms))));
-  return { promise, cancel: () => clearTimeout(handle) };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }

@@ -1,7 +1,6 @@
 import type { InputFieldMap, InputShapeFromFields, ShapeFromTypeParam, TypeParam } from "@pothos/core";
-import { InvalidInputError } from "../domains/user-error.ts";
 import { builder, type Types } from "../schema/builder.ts";
-import type { UserErrorClass } from "./outcome-codec.ts";
+import { InvalidInputError, type UserErrorClass } from "../schema/errors.ts";
 import { type MutationScope, resolveIdempotent } from "./resolve-mutation.ts";
 
 type InputFields = PothosSchemaTypes.InputFieldBuilder<Types, "InputObject">;
@@ -32,6 +31,10 @@ export function defineIdempotentMutation<Fields extends InputFieldMap, Payload e
 ): void {
   const typeName = name[0]!.toUpperCase() + name.slice(1);
   const errorClasses = [...(options.errors ?? []), InvalidInputError];
+  // A stored error is revived by its code: two classes with one code could not be told apart.
+  const codes = errorClasses.map((errorClass) => errorClass.code);
+  const repeated = codes.find((code, index) => codes.indexOf(code) !== index);
+  if (repeated) throw new Error(`${name} lists two errors with the code ${repeated}`);
 
   const inputRef = builder.inputType(`${typeName}Input`, {
     fields: (t) => ({

@@ -1,6 +1,6 @@
 import { LRUCache } from "lru-cache";
 import type { SealedOutcome } from "./outcome-codec.ts";
-import type { KeyRef } from "./record-store.ts";
+import { type RecordRef, slotOf } from "./record-store.ts";
 
 export interface CachedOutcome {
   fingerprint: string;
@@ -29,7 +29,7 @@ export class OutcomeCache {
     });
   }
 
-  get(ref: KeyRef): CachedOutcome | undefined {
+  get(ref: RecordRef): CachedOutcome | undefined {
     const slot = slotOf(ref);
     const entry = this.lru.get(slot);
     if (entry && entry.expiresAt <= Date.now()) {
@@ -39,10 +39,8 @@ export class OutcomeCache {
     return entry;
   }
 
-  set(ref: KeyRef, entry: CachedOutcome): void {
+  set(ref: RecordRef, entry: CachedOutcome): void {
     const expiresAt = entry.expiresAt - CLOCK_SKEW_MARGIN_MS;
     if (expiresAt > Date.now()) this.lru.set(slotOf(ref), { ...entry, expiresAt });
   }
 }
-
-const slotOf = (ref: KeyRef) => `${ref.workspaceId}\u0000${ref.key}`;

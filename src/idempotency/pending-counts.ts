@@ -1,13 +1,12 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
-import type { KeyRef, RecordStore } from "./record-store.ts";
+import { type RecordRef, type RecordStore, slotOf } from "./record-store.ts";
 
 interface Counts {
-  ref: KeyRef;
+  ref: RecordRef;
   replays: number;
   conflicts: number;
 }
-
-const slotOf = (ref: KeyRef) => `${ref.workspaceId}\u0000${ref.key}`;
 
 /**
  * Replays and conflicts counted in memory and added to their records a few times a second, in
@@ -28,7 +27,7 @@ export class PendingCounts {
     this.timer.unref();
   }
 
-  add(ref: KeyRef, kind: "replays" | "conflicts"): void {
+  add(ref: RecordRef, kind: "replays" | "conflicts"): void {
     const slot = slotOf(ref);
     const counts = this.pending.get(slot) ?? { ref, replays: 0, conflicts: 0 };
     counts[kind]++;
@@ -36,13 +35,13 @@ export class PendingCounts {
   }
 
   /** Replays of this key not yet on its record. */
-  replaysNotStored(ref: KeyRef): number {
+  replaysNotStored(ref: RecordRef): number {
     const slot = slotOf(ref);
     return (this.pending.get(slot)?.replays ?? 0) + (this.flushing.get(slot)?.replays ?? 0);
   }
 
   async flush(): Promise<void> {
-    while (this.flushing.size > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (this.flushing.size > 0) await sleep(5);
     if (this.pending.size === 0) return;
     this.flushing = this.pending;
     this.pending = new Map();

@@ -6,7 +6,7 @@ const Status = builder.enumType(IdempotencyStatus, { name: "IdempotencyStatus" }
 export const IdempotencyRecord = builder.prismaObject("IdempotencyRecord", {
   description: "What onceql holds for one clientMutationId of your workspace.",
   fields: (t) => ({
-    clientMutationId: t.exposeString("key"),
+    clientMutationId: t.exposeString("clientMutationId"),
     mutation: t.exposeString("mutation"),
     status: t.expose("status", { type: Status }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
@@ -15,7 +15,8 @@ export const IdempotencyRecord = builder.prismaObject("IdempotencyRecord", {
     replayCount: t.int({
       // Replays are counted in memory and stored a few times a second; this server's are added here.
       resolve: (record, _args, ctx) =>
-        record.replayCount + ctx.services.idempotency.replaysNotStored({ workspaceId: record.workspaceId, key: record.key }),
+        record.replayCount +
+        ctx.services.idempotency.replaysNotStored({ workspaceId: record.workspaceId, clientMutationId: record.clientMutationId }),
     }),
   }),
 });
@@ -29,7 +30,7 @@ builder.queryField("idempotencyRecord", (t) =>
     resolve: (query, _root, { clientMutationId }, ctx) =>
       ctx.services.db.prisma.idempotencyRecord.findFirst({
         ...query,
-        where: { workspaceId: ctx.workspace.id, key: clientMutationId, expiresAt: { gt: new Date() } },
+        where: { workspaceId: ctx.workspace.id, clientMutationId, expiresAt: { gt: new Date() } },
       }),
   }),
 );

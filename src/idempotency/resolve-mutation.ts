@@ -1,12 +1,14 @@
 import { GraphQLError, type GraphQLResolveInfo } from "graphql";
 import type { Context } from "../context.ts";
 import type { TransactionClient } from "../db/transaction.ts";
+import type { UserErrorClass } from "../schema/errors.ts";
+import { malformedRowIdError } from "../schema/row-ids.ts";
+import { requireBoundedDepth } from "../schema/validation.ts";
+import { assertValidClientMutationId } from "./client-mutation-id.ts";
 import type { ExecutionStatus } from "./executor.ts";
 import { fingerprint } from "./fingerprint.ts";
-import { assertValidKey } from "./key.ts";
-import type { UserErrorClass } from "./outcome-codec.ts";
 
-/** What a domain's mutation gets: a transaction and the workspace, never the key. */
+/** What a domain's mutation gets: a transaction and the workspace, never the clientMutationId. */
 export interface MutationScope {
   tx: TransactionClient;
   workspaceId: string;
@@ -27,9 +29,9 @@ export interface IdempotentMutationSpec<Input, Payload> {
 }
 
 /**
- * The resolver behind every mutation field: checks the key, fingerprints the input, runs the
- * mutation at most once through the executor, and reports what happened in the response's
- * extensions, the metrics and the log.
+ * The resolver behind every mutation field: checks the clientMutationId, fingerprints the input,
+ * runs the mutation at most once through the executor, and reports what happened in the
+ * response's extensions, the metrics and the log.
  */
 export async function resolveIdempotent<Input extends { clientMutationId: string }, Payload extends object>(
   spec: IdempotentMutationSpec<Omit<Input, "clientMutationId">, Payload>,
@@ -40,21 +42,22 @@ export async function resolveIdempotent<Input extends { clientMutationId: string
   const started = performance.now();
   const { clientMutationId, ...rest } = input;
   const workspaceId = ctx.workspace.id;
-  if (ctx.bypassIdempotency) {
-    // The benchmark's baseline: the same business rule, as it would run with no wrapper at all.
-    return { ...(await spec.run(rest, { tx: ctx.services.db.prisma, workspaceId })), clientMutationId };
-  }
   let status: string = "FAILED";
   try {
-    assertValidKey(clientMutationId);
+    assertValidClientMutationId(clientMutationId);
+    requireBoundedDepth(rest);
     const result = await ctx.services.idempotency.run({
       workspaceId,
-      key: clientMutationId,
+      clientMutationId,
       mutation: spec.mutation,
       fingerprint: fingerprint(spec.mutation, rest),
       sensitive: spec.sensitive,
       errorClasses: spec.errorClasses,
-      execute: (tx) => spec.run(rest, { tx, workspaceId }) as Promise<Record<string, unknown>>,
+      execute: async (tx) => {
+        const malformedId = malformedRowIdError(info, rest);
+        if (malformedId) throw malformedId;
+        return (await spec.run(rest, { tx, workspaceId })) as Record<string, unknown>;
+      },
     });
     status = result.status;
     ctx.mutationLog.push({ field: info.path.key as string, clientMutationId, status: result.status });

@@ -1,5 +1,5 @@
 import type { PrismaClient } from "../generated/prisma/client.ts";
-import type { KeyRef } from "./record-store.ts";
+import type { RecordRef } from "./record-store.ts";
 
 /** Daily counters outlive their records by at least this long (records live at most 72h). */
 export const DAILY_STATS_RETENTION_DAYS = 14;
@@ -28,24 +28,24 @@ export async function sweepExpired(prisma: PrismaClient, options: { batchSize?: 
 }
 
 /** Sweeps one key, if it has expired: the first step of running an expired key anew. */
-export async function sweepKey(prisma: PrismaClient, ref: KeyRef): Promise<void> {
+export async function sweepKey(prisma: PrismaClient, ref: RecordRef): Promise<void> {
   await sweepBatch(prisma, 1, ref);
 }
 
-async function sweepBatch(prisma: PrismaClient, limit: number, only?: KeyRef): Promise<number> {
+async function sweepBatch(prisma: PrismaClient, limit: number, only?: RecordRef): Promise<number> {
   const workspaceId = only?.workspaceId ?? null;
-  const key = only?.key ?? null;
+  const clientMutationId = only?.clientMutationId ?? null;
   const [row] = await prisma.$queryRaw<{ deleted: number }[]>`
     WITH doomed AS (
-      SELECT workspace_id, key FROM idempotency_records
+      SELECT workspace_id, client_mutation_id FROM idempotency_records
       WHERE expires_at <= now()
-        AND (${workspaceId}::uuid IS NULL OR (workspace_id = ${workspaceId}::uuid AND key = ${key}::text))
+        AND (${workspaceId}::uuid IS NULL OR (workspace_id = ${workspaceId}::uuid AND client_mutation_id = ${clientMutationId}::text))
       ORDER BY expires_at
       LIMIT ${limit}::int
       FOR UPDATE SKIP LOCKED
     ), gone AS (
       DELETE FROM idempotency_records r USING doomed d
-      WHERE r.workspace_id = d.workspace_id AND r.key = d.key
+      WHERE r.workspace_id = d.workspace_id AND r.client_mutation_id = d.client_mutation_id
       RETURNING r.workspace_id, r.mutation, r.status, r.created_at, r.replay_count, r.conflict_count
     ), rolled AS (
       INSERT INTO idempotency_daily_stats AS s (workspace_id, day, mutation, executions, replays, conflicts)

@@ -2,9 +2,9 @@ import SchemaBuilder from "@pothos/core";
 import ErrorsPlugin from "@pothos/plugin-errors";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import type { Context } from "../context.ts";
-import { InvalidInputError } from "../domains/user-error.ts";
 import type PrismaTypes from "../generated/pothos-types.ts";
 import { getDatamodel } from "../generated/pothos-types.ts";
+import { InvalidInputError } from "./errors.ts";
 
 interface SchemaConfig {
   Context: Context;

@@ -1,4 +1,5 @@
 import { builder } from "./builder.ts";
+import { guardRowIds } from "./row-ids.ts";
 import "./scalars.ts";
 import "./user-error.type.ts";
 import "../idempotency/record.type.ts";
@@ -6,8 +7,8 @@ import "../domains/workspaces/workspace.type.ts";
 import "../domains/identities/identity.type.ts";
 import "../domains/identities/identity.queries.ts";
 import "../domains/identities/identity.mutations.ts";
-import "../domains/keys/key.type.ts";
-import "../domains/keys/key.queries.ts";
-import "../domains/keys/key.mutations.ts";
+import "../domains/api-keys/api-key.type.ts";
+import "../domains/api-keys/api-key.queries.ts";
+import "../domains/api-keys/api-key.mutations.ts";
 
-export const schema = builder.toSchema({ sortSchema: true });
+export const schema = guardRowIds(builder.toSchema({ sortSchema: true }));

@@ -1,6 +1,6 @@
 import type { FieldMap } from "@pothos/core";
-import { InvalidInputError, type UserError } from "../domains/user-error.ts";
 import { builder, type Types } from "./builder.ts";
+import { InvalidInputError, type UserError, type UserErrorClass } from "./errors.ts";
 
 export const UserErrorInterface = builder.interfaceRef<UserError>("UserError").implement({
   description: "An expected business outcome: the mutation ran and this is its answer.",
@@ -10,16 +10,13 @@ export const UserErrorInterface = builder.interfaceRef<UserError>("UserError").i
   }),
 });
 
-// biome-ignore lint: Pothos keys error types by their constructor, whatever its parameters.
-type ErrorClass<T extends UserError> = new (...args: any[]) => T;
-
-/** Registers a UserError subclass as a GraphQL object type, so resolvers can throw it. */
+/** Registers a UserError class as a GraphQL object type named after it, so resolvers can throw it. */
 export function userErrorType<T extends UserError>(
-  errorClass: ErrorClass<T>,
-  options: { name: string; description?: string; fields?: (t: PothosSchemaTypes.ObjectFieldBuilder<Types, T>) => FieldMap },
+  errorClass: UserErrorClass & { prototype: T },
+  options: { description?: string; fields?: (t: PothosSchemaTypes.ObjectFieldBuilder<Types, T>) => FieldMap } = {},
 ): void {
-  builder.objectType(errorClass as ErrorClass<UserError>, {
-    name: options.name,
+  builder.objectType(errorClass as unknown as new () => UserError, {
+    name: errorClass.name,
     description: options.description,
     interfaces: [UserErrorInterface],
     isTypeOf: (value) => value instanceof errorClass,
@@ -28,7 +25,6 @@ export function userErrorType<T extends UserError>(
 }
 
 userErrorType(InvalidInputError, {
-  name: "InvalidInputError",
   description: "The input broke a rule of the domain; `field` names the input field.",
   fields: (t) => ({ field: t.exposeString("field") }),
 });

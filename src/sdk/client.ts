@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { ClientError, GraphQLClient } from "graphql-request";
 import { getSdk } from "./generated.ts";
 import { OnceqlError, retryDecision } from "./retry-policy.ts";
@@ -96,7 +97,7 @@ export function createClient(options: ClientOptions): OnceqlClient {
             const decision = retryDecision(error, attempt, policy);
             if (!decision.retry || attempt >= policy.maxAttempts) throw OnceqlError.from(error, { attempts: attempt, clientMutationId });
             options.onRetry?.({ operation: String(operation), attempt, delayMs: decision.delayMs, reason: decision.reason });
-            await new Promise((resolve) => setTimeout(resolve, decision.delayMs));
+            await sleep(decision.delayMs);
           }
         }
       },

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { type Spawned, spawnEntry } from "../../scripts/fleet.ts";
 
 export { spawnEntry };
@@ -29,7 +30,7 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
       spawned.child.kill("SIGKILL");
       throw new Error(`server did not start:\n${spawned.output()}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
 }
 

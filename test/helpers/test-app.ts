@@ -1,18 +1,31 @@
 import { randomBytes } from "node:crypto";
+import type { Server } from "node:http";
+import { type DocumentNode, type GraphQLFormattedError, print } from "graphql";
 import pino from "pino";
 import { type App, createApp } from "../../src/app.ts";
 import { createWorkspace } from "../../src/auth/workspaces.ts";
 import { type Config, loadConfig } from "../../src/config.ts";
 import { type Database, openDatabase } from "../../src/db/database.ts";
 import type { IdempotencyFaults } from "../../src/idempotency/executor.ts";
+import { type ClientOptions, createClient, type IdempotencyEntry, type OnceqlClient } from "../../src/sdk/client.ts";
+import { closeHttp, listen, urlOf } from "../../src/server.ts";
 import { pgliteDatabase } from "./databases.ts";
 
 export interface GraphQLResponse {
   status: number;
   headers: Headers;
-  // biome-ignore lint: responses are asserted field by field in tests.
+  // biome-ignore lint/suspicious/noExplicitAny: older tests assert responses field by field; new ones use `request` or `sdk`.
   body: any;
   text: string;
+}
+
+/** A response read through an operation's generated types. */
+export interface TypedResponse<Data> {
+  status: number;
+  headers: Headers;
+  data: Data | null | undefined;
+  errors: (GraphQLFormattedError & { extensions?: { code?: string; [name: string]: unknown } })[] | undefined;
+  extensions: { idempotency?: IdempotencyEntry[] } | undefined;
 }
 
 export interface TestApp {
@@ -26,7 +39,17 @@ export interface TestApp {
     variables?: Record<string, unknown>,
     options?: { token?: string | null; headers?: Record<string, string> },
   ): Promise<GraphQLResponse>;
+  /** The same, for a generated document, read through its operation's type: `request<CreateWalletMutation>(CreateWalletDocument, ...)`. */
+  request<Data, Variables = Record<string, unknown>>(
+    document: DocumentNode,
+    variables?: Variables,
+    options?: { token?: string },
+  ): Promise<TypedResponse<Data>>;
+  /** The typed SDK over `yoga.fetch`; by default one attempt, so a test sees every error. */
+  sdk(options?: Partial<ClientOptions>): OnceqlClient;
   fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** Serves the app over HTTP on a free port (closed with the app); its base URL. */
+  listen(): Promise<string>;
   newWorkspace(name?: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -61,6 +84,18 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const newWorkspace = async (name = "test") => (await createWorkspace(db.prisma, name)).token;
   const token = await newWorkspace();
   const fetch = async (path: string, init?: RequestInit) => app.yoga.fetch(new URL(path, "http://localhost"), init ?? {});
+  const post = (body: string, auth: string | null, headers: Record<string, string> = {}) =>
+    fetch("/graphql", {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/graphql-response+json",
+        ...(auth ? { authorization: `Bearer ${auth}` } : {}),
+        ...headers,
+      },
+      body,
+    });
+  let http: Server | undefined;
   return {
     app,
     db,
@@ -68,21 +103,34 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     fetch,
     newWorkspace,
     async gql(query, variables, gqlOptions = {}) {
-      const auth = gqlOptions.token === undefined ? token : gqlOptions.token;
-      const response = await fetch("/graphql", {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          accept: "application/graphql-response+json",
-          ...(auth ? { authorization: `Bearer ${auth}` } : {}),
-          ...gqlOptions.headers,
-        },
-        body: JSON.stringify({ query, variables }),
-      });
+      const response = await post(
+        JSON.stringify({ query, variables }),
+        gqlOptions.token === undefined ? token : gqlOptions.token,
+        gqlOptions.headers,
+      );
       const text = await response.text();
       return { status: response.status, headers: response.headers, body: JSON.parse(text), text };
     },
+    async request(document, variables, requestOptions = {}) {
+      const response = await post(JSON.stringify({ query: print(document), variables }), requestOptions.token ?? token);
+      const body = await response.json();
+      return { status: response.status, headers: response.headers, data: body.data, errors: body.errors, extensions: body.extensions };
+    },
+    sdk: (clientOptions = {}) =>
+      createClient({
+        url: "http://localhost/graphql",
+        token,
+        maxAttempts: 1,
+        fetch: (async (input: string | URL | Request, init?: RequestInit) =>
+          app.yoga.fetch(input as URL, init ?? {})) as typeof globalThis.fetch,
+        ...clientOptions,
+      }),
+    async listen() {
+      http ??= await listen(app.yoga, { port: 0, host: "127.0.0.1" });
+      return urlOf(http, { host: "127.0.0.1" });
+    },
     async close() {
+      if (http) await closeHttp(http);
       await app.close();
       if (ownsDb) await db.close();
     },

@@ -133,7 +133,7 @@ describe("bad input changes nothing and says why", () => {
       headers: { authorization: `Bearer ${t.token}`, accept: "application/json" },
     });
     expect(refused.status).toBe(405);
-    expect(await t.db.prisma.idempotencyRecord.count({ where: { key: "get-1" } })).toBe(0);
+    expect(await t.db.prisma.idempotencyRecord.count({ where: { clientMutationId: "get-1" } })).toBe(0);
   });
 
   it("no response carries a stack trace", () => {

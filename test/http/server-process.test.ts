@@ -16,8 +16,12 @@ describe("npm start on the embedded database", () => {
     try {
       expect(server.devToken).toMatch(/^oq_ws_/);
       expect(server.output()).toMatch(/dev workspace token/);
-      expect(await (await fetch(`${server.url}/healthz`)).text()).toBe("ok\n");
-      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+      // yoga's own health check: 200 with an empty body, at /healthz only.
+      expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+      expect((await fetch(`${server.url}/health`)).status).toBe(404);
+      const ready = await fetch(`${server.url}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.text()).toBe("ready\n");
 
       const page = await fetch(`${server.url}/graphql`, { headers: { accept: "text/html" } });
       const html = await page.text();

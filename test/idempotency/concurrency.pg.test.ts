@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPostgresDatabase, postgresAvailable } from "../helpers/databases.ts";
 import { CREATE_IDENTITY, CREATE_KEY } from "../helpers/operations.ts";
@@ -11,7 +12,7 @@ describe.skipIf(!postgresAvailable())("concurrent duplicates on PostgreSQL", () 
   let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
   let servers: TestApp[];
   let slowMs = 0;
-  const faults = { beforeCommit: () => new Promise<void>((resolve) => setTimeout(resolve, slowMs)) };
+  const faults = { beforeCommit: () => sleep(slowMs) };
 
   beforeAll(async () => {
     database = await createPostgresDatabase();
@@ -38,7 +39,7 @@ describe.skipIf(!postgresAvailable())("concurrent duplicates on PostgreSQL", () 
   /** Starts a request on server 0 and gives it a head start; its response is still pending. */
   const startSlowFirst = async (input: Record<string, unknown>) => {
     const response = servers[0]!.gql(CREATE_KEY, { input });
-    await new Promise((resolve) => setTimeout(resolve, 40));
+    await sleep(40);
     return { response };
   };
   const fire = (count: number, operation: string, input: (i: number) => Record<string, unknown>) =>
@@ -62,9 +63,12 @@ describe.skipIf(!postgresAvailable())("concurrent duplicates on PostgreSQL", () 
     expect(statuses.filter((status) => status === "EXECUTED")).toHaveLength(1);
     expect(await servers[0]!.db.prisma.apiKey.count({ where: { name: "raced" } })).toBe(1);
     expect(await servers[0]!.db.prisma.identity.count({ where: { externalId: "solo" } })).toBe(1);
-    const record = await servers[0]!.db.prisma.idempotencyRecord.findFirstOrThrow({ where: { key: "one-key" } });
+    const record = await servers[0]!.db.prisma.idempotencyRecord.findFirstOrThrow({ where: { clientMutationId: "one-key" } });
     await expect
-      .poll(async () => (await servers[0]!.db.prisma.idempotencyRecord.findFirstOrThrow({ where: { key: "one-key" } })).replayCount)
+      .poll(
+        async () =>
+          (await servers[0]!.db.prisma.idempotencyRecord.findFirstOrThrow({ where: { clientMutationId: "one-key" } })).replayCount,
+      )
       .toBe(19);
     expect(record.status).toBe("COMPLETED");
   });

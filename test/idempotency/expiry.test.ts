@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sweepExpired } from "../../src/idempotency/sweeper.ts";
 import { CREATE_IDENTITY, CREATE_KEY, IDEMPOTENCY_RECORD } from "../helpers/operations.ts";
@@ -10,8 +11,8 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 /** Moves a record's expiry into the past, as if its retention had run out. */
-async function expire(key: string) {
-  await t.db.prisma.idempotencyRecord.updateMany({ where: { key }, data: { expiresAt: new Date(Date.now() - 1_000) } });
+async function expire(clientMutationId: string) {
+  await t.db.prisma.idempotencyRecord.updateMany({ where: { clientMutationId }, data: { expiresAt: new Date(Date.now() - 1_000) } });
 }
 
 describe("retention", () => {
@@ -30,14 +31,14 @@ describe("retention", () => {
       const first = await short.gql(CREATE_KEY, { input });
       const replay = await short.gql(CREATE_KEY, { input });
       expect(replay.body.extensions.idempotency[0].status).toBe("REPLAYED");
-      await new Promise((resolve) => setTimeout(resolve, 1_600));
+      await sleep(1_600);
       expect((await short.gql(IDEMPOTENCY_RECORD, { key: "expire-1" })).body.data.idempotencyRecord).toBeNull();
 
       const again = await short.gql(CREATE_KEY, { input });
       expect(again.body.extensions.idempotency[0].status).toBe("EXECUTED");
       expect(again.body.data.createKey.key.id).not.toBe(first.body.data.createKey.key.id);
       expect(await t.db.prisma.apiKey.count({ where: { name: "expiring" } })).toBe(2);
-      const record = await t.db.prisma.idempotencyRecord.findFirstOrThrow({ where: { key: "expire-1" } });
+      const record = await t.db.prisma.idempotencyRecord.findFirstOrThrow({ where: { clientMutationId: "expire-1" } });
       expect(record.replayCount).toBe(0);
       const [stat] = await t.db.prisma.idempotencyDailyStat.findMany({ where: { workspaceId: record.workspaceId, mutation: "createKey" } });
       expect(stat).toMatchObject({ executions: 1, replays: 1 });
@@ -54,7 +55,7 @@ describe("retention", () => {
     try {
       const input = { clientMutationId: "expire-2", name: "cached-elsewhere" };
       const first = await a.gql(CREATE_KEY, { input }, { token: t.token });
-      await new Promise((resolve) => setTimeout(resolve, 1_600));
+      await sleep(1_600);
       const rerun = await b.gql(CREATE_KEY, { input }, { token: t.token });
       expect(rerun.body.extensions.idempotency[0].status).toBe("EXECUTED");
       const fromA = await a.gql(CREATE_KEY, { input }, { token: t.token });
@@ -79,8 +80,8 @@ describe("retention", () => {
     await t.app.services.idempotency.flushCounts();
     const swept = await sweepExpired(t.db.prisma);
     expect(swept.records).toBeGreaterThanOrEqual(1);
-    expect(await t.db.prisma.idempotencyRecord.count({ where: { key: "sweep-1" } })).toBe(0);
-    expect(await t.db.prisma.idempotencyRecord.count({ where: { key: "sweep-2" } })).toBe(1);
+    expect(await t.db.prisma.idempotencyRecord.count({ where: { clientMutationId: "sweep-1" } })).toBe(0);
+    expect(await t.db.prisma.idempotencyRecord.count({ where: { clientMutationId: "sweep-2" } })).toBe(1);
 
     const [stat] = await t.db.prisma.idempotencyDailyStat.findMany({ where: { mutation: "createIdentity" } });
     expect(stat).toMatchObject({ executions: 1, replays: 2, conflicts: 1 });

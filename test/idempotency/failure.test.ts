@@ -28,7 +28,7 @@ describe("an unexpected failure after the side effects, before commit", () => {
     expect(failed.text).not.toMatch(/injected|\n\s+at /);
     expect(await t.db.prisma.apiKey.count({ where: { name: "crashy" } })).toBe(0);
     expect(await t.db.prisma.identity.count({ where: { externalId: "erin" } })).toBe(0);
-    expect(await t.db.prisma.idempotencyRecord.count({ where: { key: "crash-1" } })).toBe(0);
+    expect(await t.db.prisma.idempotencyRecord.count({ where: { clientMutationId: "crash-1" } })).toBe(0);
     expect((await t.gql(IDEMPOTENCY_RECORD, { key: "crash-1" })).body.data.idempotencyRecord).toBeNull();
 
     const retry = await t.gql(CREATE_KEY, { input });

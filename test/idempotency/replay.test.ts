@@ -81,7 +81,7 @@ describe("a retry with the same key and input", () => {
 describe("the same key with another input", () => {
   it("is refused with IDEMPOTENCY_KEY_REUSED and changes nothing", async () => {
     const first = await t.gql(CREATE_KEY, { input: { clientMutationId: "reuse-1", name: "one" } });
-    const before = await t.db.prisma.idempotencyRecord.findFirstOrThrow({ where: { key: "reuse-1" } });
+    const before = await t.db.prisma.idempotencyRecord.findFirstOrThrow({ where: { clientMutationId: "reuse-1" } });
 
     const other = await t.gql(CREATE_KEY, { input: { clientMutationId: "reuse-1", name: "two" } });
     expect(other.body.data.createKey).toBeNull();
@@ -90,7 +90,7 @@ describe("the same key with another input", () => {
     expect(await t.db.prisma.apiKey.count({ where: { name: "two" } })).toBe(0);
 
     await t.app.services.idempotency.flushCounts();
-    const after = await t.db.prisma.idempotencyRecord.findFirstOrThrow({ where: { key: "reuse-1" } });
+    const after = await t.db.prisma.idempotencyRecord.findFirstOrThrow({ where: { clientMutationId: "reuse-1" } });
     expect({ ...after, conflictCount: 0 }).toEqual({ ...before, conflictCount: 0 });
     expect(after.conflictCount).toBe(1);
     const replay = await t.gql(CREATE_KEY, { input: { clientMutationId: "reuse-1", name: "one" } });

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { createClient } from "onceql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ServerProcess } from "../../scripts/fleet.ts";
@@ -58,7 +59,7 @@ describe.skipIf(!postgresAvailable())("crashes", () => {
     let running = true;
     const killer = (async () => {
       while (running && server.kills < 4) {
-        await new Promise((resolve) => setTimeout(resolve, 150 + Math.random() * 450));
+        await sleep(150 + Math.random() * 450);
         if (!running) break;
         await server.kill();
         await server.restart();
@@ -79,7 +80,9 @@ describe.skipIf(!postgresAvailable())("crashes", () => {
     for (let owner = 0; owner < 4; owner++)
       expect(await db.prisma.identity.count({ where: { externalId: `crash-owner-${owner}` } })).toBe(1);
     expect(await db.prisma.idempotencyRecord.count({ where: { status: "IN_PROGRESS" } })).toBe(0);
-    expect(await db.prisma.idempotencyRecord.count({ where: { status: "COMPLETED", key: { startsWith: "crash-" } } })).toBe(60);
+    expect(await db.prisma.idempotencyRecord.count({ where: { status: "COMPLETED", clientMutationId: { startsWith: "crash-" } } })).toBe(
+      60,
+    );
   });
 });
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { createClient, createServer, type RunningServer } from "onceql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createWorkspace } from "../../src/auth/workspaces.ts";
@@ -64,7 +65,7 @@ describe.skipIf(!postgresAvailable())("database faults", () => {
     let running = true;
     const cutter = (async () => {
       while (running) {
-        await new Promise((resolve) => setTimeout(resolve, 80 + Math.random() * 150));
+        await sleep(80 + Math.random() * 150);
         if (!running) break;
         proxy.cut();
         cuts++;
@@ -78,7 +79,7 @@ describe.skipIf(!postgresAvailable())("database faults", () => {
     running = false;
     await cutter;
     // Let the pools notice the last cut before this test reads through them.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     expect(cuts).toBeGreaterThan(2);
     for (const result of results) expect(result.data.createKey?.__typename).toBe("CreateKeyPayload");
     for (let i = 0; i < 40; i++) expect(await keysNamed(`cut-${i}`), `cut-${i}`).toBe(1);

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPostgresDatabase, postgresAvailable } from "../helpers/databases.ts";
 import { CREATE_KEY } from "../helpers/operations.ts";
@@ -12,7 +13,7 @@ describe.skipIf(!postgresAvailable())("tenants and the timing of the idempotency
   beforeAll(async () => {
     database = await createPostgresDatabase();
     const faults = {
-      beforeCommit: () => new Promise<void>((resolve) => setTimeout(resolve, slowFor ? 1_000 : 0)),
+      beforeCommit: () => sleep(slowFor ? 1_000 : 0),
     };
     servers = [await startTestApp({ databaseUrl: database.url, faults }), await startTestApp({ databaseUrl: database.url })];
   });
@@ -27,7 +28,7 @@ describe.skipIf(!postgresAvailable())("tenants and the timing of the idempotency
     slowFor = "alice";
     try {
       const running = servers[0]!.gql(CREATE_KEY, { input: { clientMutationId: "shared-key", name: "alice-slow" } }, { token: alice });
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
       slowFor = undefined;
       for (const [i, server] of servers.entries()) {
         const started = performance.now();

@@ -1,33 +1,30 @@
-import { randomBytes } from "node:crypto";
-import { createClient, createServer, type RunningServer } from "onceql";
+import { setTimeout as sleep } from "node:timers/promises";
+import { createClient } from "onceql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createWorkspace } from "../../src/auth/workspaces.ts";
 import { createPostgresDatabase, postgresAvailable } from "../helpers/databases.ts";
+import { startTestApp, type TestApp } from "../helpers/test-app.ts";
 
 describe.skipIf(!postgresAvailable())("SDK clients racing on PostgreSQL", () => {
   let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
-  let server: RunningServer;
-  let token: string;
+  let server: TestApp;
+  let url: string;
   let slowCommitMs = 0;
 
   beforeAll(async () => {
     database = await createPostgresDatabase();
-    server = await createServer({
-      port: 0,
+    server = await startTestApp({
       databaseUrl: database.url,
-      encryptionKey: randomBytes(32),
-      logLevel: "silent",
-      idempotencyWaitMs: 100,
-      faults: { beforeCommit: () => new Promise((resolve) => setTimeout(resolve, slowCommitMs)) },
+      config: { idempotencyWaitMs: 100 },
+      faults: { beforeCommit: () => sleep(slowCommitMs) },
     });
-    token = (await createWorkspace(server.db.prisma, "sdk")).token;
+    url = await server.listen();
   });
   afterAll(async () => {
     await server?.close();
     await database?.drop();
   });
 
-  const client = () => createClient({ url: `${server.url}/graphql`, token, baseDelayMs: 10, maxAttempts: 10 });
+  const client = () => createClient({ url: `${url}/graphql`, token: server.token, baseDelayMs: 10, maxAttempts: 10 });
 
   it("20 clients sending one mutation with one key: one execution, 20 typed, identical results", async () => {
     const input = { clientMutationId: "twenty-clients", name: "twenty", externalId: "sdk-twenty" };
@@ -46,7 +43,7 @@ describe.skipIf(!postgresAvailable())("SDK clients racing on PostgreSQL", () => 
     try {
       const input = { clientMutationId: "sdk-in-use", name: "in-use" };
       const first = client().CreateKey({ input });
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
       const second = await client().CreateKey({ input });
       expect(second.attempts).toBeGreaterThan(1);
       expect(second.replayed).toBe(true);

@@ -1,12 +1,12 @@
 import { builder } from "../../schema/builder.ts";
-import { isUuid } from "../validation.ts";
-import { Identity } from "./identity.type.ts";
+import { rowIdArg } from "../../schema/row-ids.ts";
 
 builder.queryField("identity", (t) =>
-  t.field({
-    type: Identity,
+  t.prismaField({
+    type: "Identity",
     nullable: true,
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => (isUuid(id) ? ctx.loaders.identity.load(id) : null),
+    args: { id: rowIdArg(t.arg) },
+    resolve: (query, _root, { id }, ctx) =>
+      ctx.services.db.prisma.identity.findUnique({ ...query, where: { workspaceId_id: { workspaceId: ctx.workspace.id, id } } }),
   }),
 );

@@ -1,6 +1,7 @@
+import { exactJson } from "../../db/json.ts";
 import type { TransactionClient } from "../../db/transaction.ts";
 import type { Identity } from "../../generated/prisma/client.ts";
-import { requireJsonSize, requireLength } from "../validation.ts";
+import { requireJsonSize, requireLength } from "../../schema/validation.ts";
 import { IdentityAlreadyExistsError } from "./identity.errors.ts";
 
 export interface NewIdentity {
@@ -35,9 +36,9 @@ export async function findOrCreateIdentity(tx: TransactionClient, workspaceId: s
  */
 async function insertIfAbsent(tx: TransactionClient, workspaceId: string, input: NewIdentity): Promise<Identity | undefined> {
   requireLength("externalId", input.externalId, 1, 255);
-  const meta = input.meta == null ? undefined : requireJsonSize("meta", input.meta);
+  const meta = input.meta == null ? undefined : exactJson(requireJsonSize("meta", input.meta));
   const [created] = await tx.identity.createManyAndReturn({
-    data: [{ workspaceId, externalId: input.externalId, meta: meta as object | undefined }],
+    data: [{ workspaceId, externalId: input.externalId, meta }],
     skipDuplicates: true,
   });
   return created;

@@ -4,6 +4,7 @@ import { IdentityAlreadyExistsError, IdentityNotFoundError } from "./identity.er
 
 export const Identity = builder.prismaObject("Identity", {
   description: "Someone or something your workspace knows by its own id (externalId).",
+  findUnique: (identity) => ({ workspaceId_id: { workspaceId: identity.workspaceId, id: identity.id } }),
   fields: (t) => ({
     id: t.exposeID("id"),
     externalId: t.exposeString("externalId"),
@@ -12,12 +13,5 @@ export const Identity = builder.prismaObject("Identity", {
   }),
 });
 
-userErrorType(IdentityAlreadyExistsError, {
-  name: "IdentityAlreadyExistsError",
-  fields: (t) => ({ externalId: t.exposeString("externalId") }),
-});
-
-userErrorType(IdentityNotFoundError, {
-  name: "IdentityNotFoundError",
-  fields: (t) => ({ identityId: t.exposeID("identityId") }),
-});
+userErrorType(IdentityAlreadyExistsError, { fields: (t) => ({ externalId: t.exposeString("externalId") }) });
+userErrorType(IdentityNotFoundError, { fields: (t) => ({ identityId: t.exposeID("identityId") }) });

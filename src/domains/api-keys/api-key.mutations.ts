@@ -1,7 +1,8 @@
 import { defineIdempotentMutation } from "../../idempotency/mutation-field.ts";
-import { KeyNotFoundError } from "./key.errors.ts";
-import { createKey, updateKey } from "./key.service.ts";
-import { ApiKey } from "./key.type.ts";
+import { rowIdField } from "../../schema/row-ids.ts";
+import { KeyNotFoundError } from "./api-key.errors.ts";
+import { createApiKey, updateApiKey } from "./api-key.service.ts";
+import { ApiKey } from "./api-key.type.ts";
 
 defineIdempotentMutation("createKey", {
   description: "Creates an API key; with externalId, for that identity (found or created). A replay returns the same secret.",
@@ -13,18 +14,18 @@ defineIdempotentMutation("createKey", {
   }),
   payload: { key: ApiKey, secret: "String" },
   sensitive: true,
-  run: (input, { tx, workspaceId }) => createKey(tx, workspaceId, input),
+  run: (input, { tx, workspaceId }) => createApiKey(tx, workspaceId, input),
 });
 
 defineIdempotentMutation("updateKey", {
   description: "Changes a key's name or meta, or its identity: externalId attaches one (found or created), null detaches.",
   input: (t) => ({
-    keyId: t.id({ required: true }),
+    keyId: rowIdField(t, KeyNotFoundError),
     externalId: t.string(),
     name: t.string(),
     meta: t.field({ type: "JSON" }),
   }),
   payload: { key: ApiKey },
   errors: [KeyNotFoundError],
-  run: async (input, { tx, workspaceId }) => ({ key: await updateKey(tx, workspaceId, input) }),
+  run: async (input, { tx, workspaceId }) => ({ key: await updateApiKey(tx, workspaceId, input) }),
 });

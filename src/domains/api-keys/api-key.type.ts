@@ -1,11 +1,12 @@
 import { builder } from "../../schema/builder.ts";
 import { userErrorType } from "../../schema/user-error.type.ts";
-import { Identity } from "../identities/identity.type.ts";
-import { KeyNotFoundError } from "./key.errors.ts";
-import type { KeyVerification as Verification } from "./key.service.ts";
+import { KeyNotFoundError } from "./api-key.errors.ts";
+import type { ApiKeyVerification } from "./api-key.service.ts";
 
 export const ApiKey = builder.prismaObject("ApiKey", {
   description: "An API key. Its secret is shown once, in createKey's payload, and stored only as a hash.",
+  // A key read from a stored outcome carries its row, so its relations load by this unique key.
+  findUnique: (key) => ({ workspaceId_id: { workspaceId: key.workspaceId, id: key.id } }),
   fields: (t) => ({
     id: t.exposeID("id"),
     name: t.exposeString("name", { nullable: true }),
@@ -13,27 +14,26 @@ export const ApiKey = builder.prismaObject("ApiKey", {
     expiresAt: t.expose("expiresAt", { type: "DateTime", nullable: true }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
-    identity: t.field({
-      type: Identity,
-      nullable: true,
-      resolve: (key, _args, ctx) => (key.identityId ? ctx.loaders.identity.load(key.identityId) : null),
-    }),
+    identity: t.relation("identity", { nullable: true }),
   }),
 });
 
-export const KeyVerification = builder.objectRef<Verification>("KeyVerification").implement({
+export const KeyVerification = builder.objectRef<ApiKeyVerification>("KeyVerification").implement({
   fields: (t) => ({
     valid: t.exposeBoolean("valid", { description: "The secret belongs to a key of this workspace that has not expired." }),
     key: t.field({ type: ApiKey, nullable: true, resolve: (verification) => verification.key }),
-    identity: t.field({
-      type: Identity,
+    identity: t.prismaField({
+      type: "Identity",
       nullable: true,
-      resolve: ({ key }, _args, ctx) => (key?.identityId ? ctx.loaders.identity.load(key.identityId) : null),
+      resolve: (query, { key }, _args, ctx) =>
+        key?.identityId
+          ? ctx.services.db.prisma.identity.findUnique({
+              ...query,
+              where: { workspaceId_id: { workspaceId: key.workspaceId, id: key.identityId } },
+            })
+          : null,
     }),
   }),
 });
 
-userErrorType(KeyNotFoundError, {
-  name: "KeyNotFoundError",
-  fields: (t) => ({ keyId: t.exposeID("keyId") }),
-});
+userErrorType(KeyNotFoundError, { fields: (t) => ({ keyId: t.exposeID("keyId") }) });

@@ -27,7 +27,7 @@ describe("createKey", () => {
     const created = await createKey("ck-secret", { name: "secretive" });
     const row = await t.db.prisma.apiKey.findFirstOrThrow({ where: { id: created.key.id } });
     expect(JSON.stringify(row)).not.toContain(created.secret);
-    const record = await t.db.prisma.idempotencyRecord.findFirstOrThrow({ where: { key: "ck-secret" } });
+    const record = await t.db.prisma.idempotencyRecord.findFirstOrThrow({ where: { clientMutationId: "ck-secret" } });
     expect(record.encrypted).toBe(true);
     expect(record.outcome).not.toContain(created.secret);
     expect(record.outcome).not.toContain("secretive");

@@ -1,6 +1,8 @@
-import { InvalidInputError } from "./user-error.ts";
+import { InvalidInputError } from "./errors.ts";
 
 export const MAX_JSON_BYTES = 16 * 1024;
+/** How deep a JSON value may nest; deeper input is refused before anything looks into it. */
+export const MAX_JSON_DEPTH = 32;
 
 /** A string field that must hold between `min` and `max` characters of storable text. */
 export function requireLength(field: string, value: string, min: number, max: number): string {
@@ -18,6 +20,25 @@ export function requireJsonSize(field: string, value: unknown): unknown {
   }
   forEachString(value, (text) => requireStorableText(field, text));
   return value;
+}
+
+/**
+ * Refuses an input whose values nest deeper than MAX_JSON_DEPTH, naming the input field that holds
+ * it. It walks with a stack of its own: fingerprinting, validating and storing all recurse, and
+ * would otherwise meet a 10,000-deep value with a RangeError.
+ */
+export function requireBoundedDepth(input: Record<string, unknown>): void {
+  for (const [field, value] of Object.entries(input)) {
+    const stack: [unknown, number][] = [[value, 1]];
+    while (stack.length > 0) {
+      const [current, depth] = stack.pop()!;
+      if (current === null || typeof current !== "object" || current instanceof Date) continue;
+      if (depth > MAX_JSON_DEPTH) {
+        throw new InvalidInputError(field, `${field} nests deeper than ${MAX_JSON_DEPTH} levels`);
+      }
+      for (const child of Object.values(current)) stack.push([child, depth + 1]);
+    }
+  }
 }
 
 /**
@@ -39,11 +60,4 @@ function forEachString(value: unknown, visit: (text: string) => void): void {
       forEachString(item, visit);
     }
   }
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Whether `id` can name a row at all (ids are UUIDs); anything else names nothing. */
-export function isUuid(id: string): boolean {
-  return UUID.test(id);
 }

@@ -1,0 +1,30 @@
+import { pgliteDatabase } from "./databases.ts";
+import { startTestApp, type TestApp } from "./test-app.ts";
+
+/**
+ * A test app whose database reports every SQL statement it is sent, so a test can count what one
+ * request costs (a query log, as Pothos' own prisma tests keep), whatever code path sent it.
+ */
+export async function startCountingApp(): Promise<TestApp & { statementsDuring(work: () => Promise<unknown>): Promise<string[]> }> {
+  let log: string[] | undefined;
+  const db = await pgliteDatabase({ onQuery: (sql) => log?.push(sql) });
+  const t = await startTestApp({ db });
+  return {
+    ...t,
+    async statementsDuring(work) {
+      // Replay counts are flushed in the background: flush them now, so none lands in the log.
+      await t.app.services.idempotency.flushCounts();
+      log = [];
+      try {
+        await work();
+        return log;
+      } finally {
+        log = undefined;
+      }
+    },
+    async close() {
+      await t.close();
+      await db.close();
+    },
+  };
+}
