@@ -34,8 +34,7 @@ describe.skipIf(!chromiumInstalled())("GraphiQL in a headless browser", () => {
     await run.click({ timeout: 30_000 });
     const response = page.locator(".graphiql-response");
     await response.getByText('"EXECUTED"').waitFor();
-    // Monaco draws spaces as no-break spaces. (A Playwright locator, not a DOM node: innerText is its API.)
-    // biome-ignore lint/performance/useDomNodeTextContent: Locator.innerText is what the page shows.
+    // Monaco draws spaces as no-break spaces.
     const text = async () => (await response.innerText()).replace(/\s+/g, " ");
     const first = await text();
     expect(first).toContain('"__typename": "CreateKeyPayload"');
