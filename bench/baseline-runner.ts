@@ -7,14 +7,23 @@ export const BASELINE_HEADER = "x-onceql-bench-baseline";
 
 /**
  * The benchmark's baseline: each mutation's resolver run as it would be with no idempotency at
- * all, straight on the client (autocommit), with no claim, no transaction and no stored outcome.
+ * all: no claim, no stored outcome. A mutation of one statement runs straight on the client
+ * (autocommit); one that needs a transaction of its own to be correct (it locks, reads, then
+ * writes: `transactional`) runs in one, as it would in any service.
  */
 export class WithoutIdempotency implements MutationRunner {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly transactional: ReadonlySet<string> = new Set(),
+  ) {}
 
   async run(request: IdempotentRequest): Promise<IdempotentResult> {
+    const scope = { checkpoint: async () => {} };
     try {
-      return { status: "EXECUTED", outcome: { ok: true, payload: await request.execute(this.prisma) } };
+      const payload = this.transactional.has(request.mutation)
+        ? await this.prisma.$transaction((tx) => request.execute(tx, scope))
+        : await request.execute(this.prisma, scope);
+      return { status: "EXECUTED", outcome: { ok: true, payload } };
     } catch (error) {
       if (error instanceof UserError) return { status: "EXECUTED", outcome: { ok: false, error } };
       throw error;

@@ -3,6 +3,7 @@ import { createWorkspace } from "./auth/workspaces.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { type Database, openDatabase } from "./db/database.ts";
 import { applyMigrations, diffMigrations, writeMigration } from "./db/migrations.ts";
+import { formatAudit, verifyLedger } from "./domains/ledger/ledger.verify.ts";
 import { sweepExpired } from "./idempotency/sweeper.ts";
 
 /** Opens the database the server would (DATABASE_URL or ONCEQL_DATA_DIR), migrated, for one command. */
@@ -16,6 +17,9 @@ async function withDatabase<T>(work: (db: Database, config: Config) => Promise<T
     await db.close();
   }
 }
+
+/** What the command ends with. (Not process.exitCode: closing PGlite's runtime resets that to 0.) */
+let exitCode = 0;
 
 const program = new Command("onceql").description("onceql administration").showHelpAfterError();
 
@@ -39,6 +43,18 @@ program
     await withDatabase(async (db) => {
       const swept = await sweepExpired(db.prisma);
       console.log(`swept ${swept.records} expired records and ${swept.dailyStats} old daily counters`);
+    });
+  });
+
+const ledger = program.command("ledger").description("the double-entry ledger under wallets");
+ledger
+  .command("verify")
+  .description("per asset, the sum of all postings (0) and every account's balance checked against its postings; exit 0 only when sound")
+  .action(async () => {
+    await withDatabase(async (db) => {
+      const audit = await verifyLedger(db.prisma);
+      console.log(formatAudit(audit));
+      if (!audit.ok) exitCode = 1;
     });
   });
 
@@ -74,5 +90,8 @@ try {
   await program.parseAsync();
 } catch (error) {
   console.error(`onceql: ${error instanceof ConfigError || error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
+  exitCode = 1;
 }
+// Everything is closed by now, but a timer the database clients leave behind would keep the
+// process alive for another ten seconds: a one-shot command ends here.
+process.exit(exitCode);

@@ -7,6 +7,7 @@ import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { type Database, openDatabase } from "./db/database.ts";
 import { applyMigrations } from "./db/migrations.ts";
 import { ensureDevWorkspace, loadOrCreateEncryptionKey } from "./dev-secrets.ts";
+import { sweepExpiredHolds } from "./domains/wallets/hold.service.ts";
 import { sweepExpired } from "./idempotency/sweeper.ts";
 import { createLogger } from "./logger.ts";
 
@@ -19,6 +20,8 @@ export interface RunningServer {
   /** Stops accepting, lets in-flight requests finish, then closes the database. */
   close(): Promise<void>;
 }
+
+const HOLD_SWEEP_INTERVAL_MS = 5_000;
 
 export interface ServerOptions {
   config: Config;
@@ -53,6 +56,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         );
     }, options.sweepIntervalMs ?? 60_000);
     sweeper.unref();
+    // Holds give their funds back within seconds of expiring, even with nobody reading them: one
+    // indexed query when none is due.
+    const holdSweeper = setInterval(() => {
+      sweepExpiredHolds(db.prisma).then(
+        (released) => released && logger.info({ released }, "released expired holds"),
+        (error: unknown) => logger.warn({ err: error }, "releasing expired holds failed; will try again"),
+      );
+    }, HOLD_SWEEP_INTERVAL_MS);
+    holdSweeper.unref();
     logger.info({ url: `${url}/graphql`, database: db.kind }, "onceql is listening");
     let closing: Promise<void> | undefined;
     return {
@@ -63,6 +75,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       close: () =>
         (closing ??= (async () => {
           clearInterval(sweeper);
+          clearInterval(holdSweeper);
           await closeHttp(http);
           await app.close();
           await db.close();

@@ -21,7 +21,16 @@ export interface IdempotentRequest extends RecordRef {
   sensitive: boolean;
   errorClasses: readonly UserErrorClass[];
   /** The side effects, run at most once per key, in the transaction that stores the outcome. */
-  execute(tx: TransactionClient): Promise<Record<string, unknown>>;
+  execute(tx: TransactionClient, scope: ExecutionScope): Promise<Record<string, unknown>>;
+}
+
+/** What the transaction offers the mutation besides its client. */
+export interface ExecutionScope {
+  /**
+   * Marks the work so far as kept even if the mutation then answers with a UserError: that answer
+   * rolls back only what came after (housekeeping that must stick, such as expiring a hold).
+   */
+  checkpoint(): Promise<void>;
 }
 
 export interface IdempotentResult {
@@ -169,17 +178,30 @@ export class IdempotentExecutor implements MutationRunner {
       return await runTransaction(
         prisma,
         async (tx) => {
-          const payload = await request.execute(tx);
-          const sealed = this.seal({ ok: true, payload }, request);
+          let checkpointed = false;
+          const checkpoint = async () => {
+            await tx.$executeRawUnsafe("SAVEPOINT onceql_checkpoint");
+            checkpointed = true;
+          };
+          let outcome: Outcome;
+          try {
+            outcome = { ok: true, payload: await request.execute(tx, { checkpoint }) };
+          } catch (error) {
+            if (!checkpointed || !this.isExpected(error, request)) throw error;
+            // Keep what came before the checkpoint; the answer is stored with it, in this transaction.
+            await tx.$executeRawUnsafe("ROLLBACK TO SAVEPOINT onceql_checkpoint");
+            outcome = { ok: false, error };
+          }
+          const sealed = this.seal(outcome, request);
           await faults?.beforeCommit?.(request.mutation);
           const expiresAt = await store.complete(tx, request, token, sealed);
           if (expiresAt === undefined) throw new LeaseLostError();
-          return { sealed, outcome: { ok: true as const, payload }, expiresAt };
+          return { sealed, outcome, expiresAt };
         },
         { timeoutMs: leaseMs, maxWaitMs: Math.max(waitMs, 2_000) },
       );
     } catch (error) {
-      if (error instanceof UserError && request.errorClasses.some((errorClass) => error instanceof errorClass)) {
+      if (this.isExpected(error, request)) {
         // The transaction rolled back whatever the mutation had begun; its answer is still its outcome.
         const sealed = this.seal({ ok: false, error }, request);
         const expiresAt = await store.complete(prisma, request, token, sealed);
@@ -190,6 +212,11 @@ export class IdempotentExecutor implements MutationRunner {
       await this.release(request, token);
       throw error;
     }
+  }
+
+  /** A UserError this mutation declares: an answer to store, not a failure. */
+  private isExpected(error: unknown, request: IdempotentRequest): error is UserError {
+    return error instanceof UserError && request.errorClasses.some((errorClass) => error instanceof errorClass);
   }
 
   /** A step that may have taken the key with its answer lost: on failure, free what it may hold. */

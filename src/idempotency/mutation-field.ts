@@ -4,8 +4,16 @@ import { InvalidInputError, type UserErrorClass } from "../schema/errors.ts";
 import { type MutationScope, resolveIdempotent } from "./resolve-mutation.ts";
 
 type InputFields = PothosSchemaTypes.InputFieldBuilder<Types, "InputObject">;
-type PayloadFields = Record<string, TypeParam<Types>>;
-type PayloadShape<P extends PayloadFields> = { [K in keyof P]: ShapeFromTypeParam<Types, P[K], false> };
+/** A payload field: its type, or `{ type, nullable: true }` for one that may be null. */
+type PayloadField = TypeParam<Types> | { type: TypeParam<Types>; nullable: true };
+type PayloadFields = Record<string, PayloadField>;
+type PayloadShape<P extends PayloadFields> = {
+  [K in keyof P]: P[K] extends { type: infer T extends TypeParam<Types>; nullable: true }
+    ? ShapeFromTypeParam<Types, T, true>
+    : P[K] extends TypeParam<Types>
+      ? ShapeFromTypeParam<Types, P[K], false>
+      : never;
+};
 
 export interface IdempotentMutationOptions<Fields extends InputFieldMap, Payload extends PayloadFields> {
   description?: string;
@@ -52,10 +60,11 @@ export function defineIdempotentMutation<Fields extends InputFieldMap, Payload e
     fields: (t) => ({
       clientMutationId: t.string({ resolve: (payload) => payload.clientMutationId as string }),
       ...Object.fromEntries(
-        Object.entries(options.payload).map(([field, type]) => [
-          field,
-          t.field({ type: type as "String", resolve: (payload) => payload[field] as never }),
-        ]),
+        Object.entries(options.payload).map(([field, spec]) => {
+          const nullable = (spec as { nullable?: unknown }).nullable === true;
+          const type = nullable ? (spec as { type: TypeParam<Types> }).type : spec;
+          return [field, t.field({ type: type as "String", nullable, resolve: (payload) => payload[field] as never })];
+        }),
       ),
     }),
   });

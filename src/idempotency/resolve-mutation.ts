@@ -1,4 +1,5 @@
 import { GraphQLError, type GraphQLResolveInfo } from "graphql";
+import { v5 as uuidv5 } from "uuid";
 import type { Context } from "../context.ts";
 import type { TransactionClient } from "../db/transaction.ts";
 import type { UserErrorClass } from "../schema/errors.ts";
@@ -12,6 +13,13 @@ import { fingerprint } from "./fingerprint.ts";
 export interface MutationScope {
   tx: TransactionClient;
   workspaceId: string;
+  /**
+   * An id that only this mutation's clientMutationId gives, in this workspace: a UUIDv5 under
+   * `namespace` (one namespace per kind of row, so ids of two kinds never collide).
+   */
+  idFor(namespace: string): string;
+  /** Keeps the work so far even if the mutation then answers with a UserError (see ExecutionScope). */
+  checkpoint(): Promise<void>;
 }
 
 /** One entry of `extensions.idempotency`. */
@@ -53,10 +61,11 @@ export async function resolveIdempotent<Input extends { clientMutationId: string
       fingerprint: fingerprint(spec.mutation, rest),
       sensitive: spec.sensitive,
       errorClasses: spec.errorClasses,
-      execute: async (tx) => {
+      execute: async (tx, { checkpoint }) => {
         const malformedId = malformedRowIdError(info, rest);
         if (malformedId) throw malformedId;
-        return (await spec.run(rest, { tx, workspaceId })) as Record<string, unknown>;
+        const idFor = (namespace: string) => uuidv5(`${workspaceId}:${clientMutationId}`, namespace);
+        return (await spec.run(rest, { tx, workspaceId, idFor, checkpoint })) as Record<string, unknown>;
       },
     });
     status = result.status;

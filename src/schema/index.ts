@@ -1,6 +1,7 @@
 import { builder } from "./builder.ts";
 import { guardRowIds } from "./row-ids.ts";
 import "./scalars.ts";
+import "./money.ts";
 import "./user-error.type.ts";
 import "../idempotency/record.type.ts";
 import "../domains/workspaces/workspace.type.ts";
@@ -10,5 +11,11 @@ import "../domains/identities/identity.mutations.ts";
 import "../domains/api-keys/api-key.type.ts";
 import "../domains/api-keys/api-key.queries.ts";
 import "../domains/api-keys/api-key.mutations.ts";
+import "../domains/wallets/wallet.type.ts";
+import "../domains/wallets/hold.type.ts";
+import "../domains/wallets/transaction.type.ts";
+import "../domains/wallets/wallet.queries.ts";
+import "../domains/wallets/wallet.mutations.ts";
+import "../domains/wallets/hold.mutations.ts";
 
 export const schema = guardRowIds(builder.toSchema({ sortSchema: true }));

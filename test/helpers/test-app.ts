@@ -41,7 +41,7 @@ export interface TestApp {
   ): Promise<GraphQLResponse>;
   /** The same, for a generated document, read through its operation's type: `request<CreateWalletMutation>(CreateWalletDocument, ...)`. */
   request<Data, Variables = Record<string, unknown>>(
-    document: DocumentNode,
+    document: DocumentNode | string,
     variables?: Variables,
     options?: { token?: string },
   ): Promise<TypedResponse<Data>>;
@@ -112,7 +112,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       return { status: response.status, headers: response.headers, body: JSON.parse(text), text };
     },
     async request(document, variables, requestOptions = {}) {
-      const response = await post(JSON.stringify({ query: print(document), variables }), requestOptions.token ?? token);
+      const query = typeof document === "string" ? document : print(document);
+      const response = await post(JSON.stringify({ query, variables }), requestOptions.token ?? token);
       const body = await response.json();
       return { status: response.status, headers: response.headers, data: body.data, errors: body.errors, extensions: body.extensions };
     },

@@ -1,7 +1,18 @@
+import { print } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  ConfirmHoldDocument,
+  CreateBalanceDocument,
+  CreateWalletDocument,
+  CreditWalletDocument,
+  DebitWalletDocument,
+  VoidHoldDocument,
+} from "../../src/sdk/generated.ts";
 import { createPostgresDatabase, postgresAvailable } from "../helpers/databases.ts";
 import { CREATE_IDENTITY, CREATE_KEY, UPDATE_KEY } from "../helpers/operations.ts";
 import { startTestApp, type TestApp } from "../helpers/test-app.ts";
+import { as } from "../helpers/typed.ts";
+import { credit, newWallet, USD } from "../helpers/wallets.ts";
 
 /**
  * What every mutation promises, checked for each one: a replay gives identical data, another
@@ -12,12 +23,23 @@ describe.skipIf(!postgresAvailable())("every mutation, on PostgreSQL", () => {
   let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
   let servers: TestApp[];
   let keyId: string;
+  let walletId: string;
+  /** A pending hold for each run of confirmHold and voidHold, by key. */
+  const holds: Record<string, string> = {};
 
   beforeAll(async () => {
     database = await createPostgresDatabase();
     servers = [await startTestApp({ databaseUrl: database.url }), await startTestApp({ databaseUrl: database.url })];
     const created = await servers[0]!.gql(CREATE_KEY, { input: { clientMutationId: "setup", name: "to-update" } });
     keyId = created.body.data.createKey.key.id;
+    walletId = await newWallet(servers[0]!);
+    await credit(servers[0]!, walletId, 1_000_000);
+    for (const key of ["confirmHold-seq", "confirmHold-par", "voidHold-seq", "voidHold-par"]) {
+      const debit = await servers[0]!
+        .sdk()
+        .DebitWallet({ input: { clientMutationId: `setup-${key}`, walletId, amount: money(100), pending: true } });
+      holds[key] = as(debit.data.debitWallet, "DebitWalletPayload").hold!.id;
+    }
   });
   afterAll(async () => {
     await Promise.all(servers?.map((server) => server.close()) ?? []);
@@ -25,6 +47,8 @@ describe.skipIf(!postgresAvailable())("every mutation, on PostgreSQL", () => {
   });
 
   const prisma = () => servers[0]!.db.prisma;
+  const money = (value: number) => ({ asset: USD, value: String(value) });
+  const taggedTransactions = (key: string) => prisma().ledgerTransaction.count({ where: { metadata: { path: ["key"], equals: key } } });
   const cases = [
     {
       mutation: "createIdentity",
@@ -50,6 +74,48 @@ describe.skipIf(!postgresAvailable())("every mutation, on PostgreSQL", () => {
       effects: async (key: string) =>
         (await prisma().identity.count({ where: { externalId: `attach-${key}` } })) +
         (await prisma().apiKey.count({ where: { name: `other-${key}` } })),
+    },
+    {
+      mutation: "createWallet",
+      operation: print(CreateWalletDocument),
+      input: (key: string) => ({ clientMutationId: key, name: `wallet-${key}` }),
+      other: (key: string) => ({ clientMutationId: key, name: `other-${key}` }),
+      effects: (key: string) => prisma().wallet.count({ where: { name: { in: [`wallet-${key}`, `other-${key}`] } } }),
+    },
+    {
+      mutation: "createBalance",
+      operation: print(CreateBalanceDocument),
+      input: (key: string) => ({ clientMutationId: key, walletId, name: `b-${key}` }),
+      other: (key: string) => ({ clientMutationId: key, walletId, name: `b-${key}`, priority: 3 }),
+      effects: (key: string) => prisma().walletBalance.count({ where: { walletId, name: `b-${key}` } }),
+    },
+    {
+      mutation: "creditWallet",
+      operation: print(CreditWalletDocument),
+      input: (key: string) => ({ clientMutationId: key, walletId, amount: money(10), metadata: { key } }),
+      other: (key: string) => ({ clientMutationId: key, walletId, amount: money(11), metadata: { key } }),
+      effects: taggedTransactions,
+    },
+    {
+      mutation: "debitWallet",
+      operation: print(DebitWalletDocument),
+      input: (key: string) => ({ clientMutationId: key, walletId, amount: money(10), balances: ["*"], metadata: { key } }),
+      other: (key: string) => ({ clientMutationId: key, walletId, amount: money(10), pending: true, metadata: { key } }),
+      effects: taggedTransactions,
+    },
+    {
+      mutation: "confirmHold",
+      operation: print(ConfirmHoldDocument),
+      input: (key: string) => ({ clientMutationId: key, holdId: holds[key]!, amount: "40" }),
+      other: (key: string) => ({ clientMutationId: key, holdId: holds[key]!, amount: "40", final: true }),
+      effects: (key: string) => prisma().ledgerTransaction.count({ where: { holdId: holds[key]!, kind: "CONFIRM" } }),
+    },
+    {
+      mutation: "voidHold",
+      operation: print(VoidHoldDocument),
+      input: (key: string) => ({ clientMutationId: key, holdId: holds[key]! }),
+      other: (key: string) => ({ clientMutationId: key, holdId: holds[key === "voidHold-seq" ? "voidHold-par" : "voidHold-seq"]! }),
+      effects: (key: string) => prisma().ledgerTransaction.count({ where: { holdId: holds[key]!, kind: "VOID" } }),
     },
   ];
 

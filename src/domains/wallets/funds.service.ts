@@ -1,0 +1,171 @@
+import { sqlState } from "../../db/transaction.ts";
+import type { Hold } from "../../generated/prisma/client.ts";
+import type { MutationScope } from "../../idempotency/resolve-mutation.ts";
+import { InvalidInputError } from "../../schema/errors.ts";
+import { type Money, requireMoney } from "../../schema/money.ts";
+import { balanceAccount, holdAccount, world } from "../ledger/ledger.accounts.ts";
+import { type NewPosting, type PostedTransaction, postTransaction } from "../ledger/ledger.post.ts";
+import { expireDueHolds, findHold, HOLD_ID_NAMESPACE, openHold } from "./hold.service.ts";
+import { BalanceNotFoundError, InsufficientFundsError, WalletNotFoundError } from "./wallet.errors.ts";
+import { lockWallet, MAIN_BALANCE, optionalMetadata, requireBalanceName } from "./wallet.service.ts";
+
+/** Every unexpired balance of the wallet, in the order `["*"]` spends them. */
+export const ALL_BALANCES = "*";
+const MAX_HOLD_SECONDS = 366 * 24 * 3600;
+
+export interface Credit {
+  walletId: string;
+  amount: Money;
+  balance: string;
+  metadata?: unknown;
+}
+
+/** Money entering a wallet balance from the world. One account moves, so no lock is needed. */
+export async function creditWallet({ tx, workspaceId }: MutationScope, input: Credit): Promise<PostedTransaction> {
+  const amount = requireMoney("amount", input.amount);
+  const name = requireBalanceName("balance", input.balance);
+  const metadata = optionalMetadata(input.metadata);
+  const [found] = await tx.$queryRaw<{ balanceId: string | null; expired: boolean | null }[]>`
+    SELECT b.id AS "balanceId", b.expires_at <= now() AS expired
+    FROM wallets w
+    LEFT JOIN wallet_balances b ON b.workspace_id = w.workspace_id AND b.wallet_id = w.id AND b.name = ${name}
+    WHERE w.workspace_id = ${workspaceId}::uuid AND w.id = ${input.walletId}::uuid`;
+  if (!found) throw new WalletNotFoundError(input.walletId);
+  if (!found.balanceId) throw new BalanceNotFoundError(input.walletId, name);
+  if (found.expired) throw new InvalidInputError("balance", `balance ${name} has expired: it can no longer be credited`);
+  const destination = balanceAccount(input.walletId, { id: found.balanceId, name });
+  try {
+    return await postTransaction(tx, workspaceId, {
+      walletId: input.walletId,
+      kind: "CREDIT",
+      metadata,
+      postings: [{ source: world, destination, asset: amount.asset, amount: amount.value }],
+    });
+  } catch (error) {
+    // bigint out of range: the balance would pass 2^63−1.
+    if (sqlState(error) === "22003") throw new InvalidInputError("amount", "amount would take the balance past 2^63−1");
+    throw error;
+  }
+}
+
+export interface Debit {
+  walletId: string;
+  amount: Money;
+  balances: string[];
+  pending: boolean;
+  holdExpiresInSeconds?: number | null;
+  metadata?: unknown;
+}
+
+export interface DebitResult {
+  transaction: PostedTransaction;
+  hold: Hold | null;
+}
+
+/**
+ * Money leaving a wallet: to the world, or, pending, into a hold. Under the wallet's lock it first
+ * releases holds that have expired (kept even if the debit is then refused), then takes from the
+ * balances asked for, in order, and records exactly which postings it chose: a replay answers with
+ * them, whatever has expired since.
+ */
+export async function debitWallet(scope: MutationScope, input: Debit): Promise<DebitResult> {
+  const { tx, workspaceId } = scope;
+  const amount = requireMoney("amount", input.amount);
+  const names = requireBalanceSelection(input.balances);
+  const expiresInSeconds = requireHoldExpiry(input);
+  const metadata = optionalMetadata(input.metadata);
+  const holdId = input.pending ? scope.idFor(HOLD_ID_NAMESPACE) : undefined;
+  if (holdId) {
+    // The key made this hold before, and its stored outcome has expired since: that hold is the answer.
+    const existing = await findHold(tx, workspaceId, holdId);
+    if (existing) return { transaction: await findPosted(scope, existing.transactionId), hold: existing };
+  }
+  const wallet = await lockWallet(tx, workspaceId, input.walletId);
+  if (wallet.dueHolds && (await expireDueHolds(tx, workspaceId, input.walletId)) > 0) await scope.checkpoint();
+  const sources = await spendable(scope, input.walletId, amount.asset, names);
+  const postings: NewPosting[] = [];
+  const destination = holdId ? holdAccount(input.walletId, holdId) : world;
+  let left = amount.value;
+  for (const source of sources) {
+    if (left === 0n) break;
+    const take = source.balance < left ? source.balance : left;
+    if (take > 0n) postings.push({ source: balanceAccount(input.walletId, source), destination, asset: amount.asset, amount: take });
+    left -= take;
+  }
+  if (left > 0n) {
+    const available = sources.reduce((sum, source) => sum + source.balance, 0n);
+    throw new InsufficientFundsError(amount, { asset: amount.asset, value: available });
+  }
+  const transaction = await postTransaction(tx, workspaceId, {
+    walletId: input.walletId,
+    kind: holdId ? "HOLD" : "DEBIT",
+    holdId,
+    metadata,
+    postings,
+  });
+  if (!holdId) return { transaction, hold: null };
+  const hold = await openHold(tx, {
+    id: holdId,
+    workspaceId,
+    walletId: input.walletId,
+    amount,
+    transactionId: transaction.id,
+    expiresInSeconds,
+  });
+  return { transaction, hold };
+}
+
+interface Source {
+  id: string;
+  name: string;
+  balance: bigint;
+}
+
+/**
+ * The balances a debit may take from, in the order it takes: for `["*"]` every balance that has
+ * not expired, those that expire first (earliest first), then by ascending priority, `main` last;
+ * for names, those balances in the order given. Expired balances hold nothing spendable.
+ */
+async function spendable({ tx, workspaceId }: MutationScope, walletId: string, asset: string, names: string[] | "all"): Promise<Source[]> {
+  const rows = await tx.$queryRaw<(Source & { expired: boolean })[]>`
+    SELECT b.id, b.name, coalesce(a.balance, 0) AS balance, coalesce(b.expires_at <= now(), false) AS expired
+    FROM wallet_balances b
+    LEFT JOIN ledger_accounts a ON a.workspace_id = b.workspace_id AND a.balance_id = b.id AND a.asset = ${asset}
+    WHERE b.workspace_id = ${workspaceId}::uuid AND b.wallet_id = ${walletId}::uuid
+      AND (${names === "all"} OR b.name = ANY(${names === "all" ? [] : names}::text[]))
+    ORDER BY b.expires_at IS NULL, b.expires_at, b.name = ${MAIN_BALANCE}, b.priority, b.created_at, b.name`;
+  if (names !== "all") {
+    const missing = names.find((name) => !rows.some((row) => row.name === name));
+    if (missing) throw new BalanceNotFoundError(walletId, missing);
+    rows.sort((a, b) => names.indexOf(a.name) - names.indexOf(b.name));
+  }
+  return rows.filter((row) => !row.expired);
+}
+
+function requireBalanceSelection(balances: string[]): string[] | "all" {
+  if (balances.length === 0) throw new InvalidInputError("balances", `balances must name at least one balance, or be ["${ALL_BALANCES}"]`);
+  if (balances.includes(ALL_BALANCES)) {
+    if (balances.length > 1) throw new InvalidInputError("balances", `"${ALL_BALANCES}" stands alone: it already means every balance`);
+    return "all";
+  }
+  if (balances.length > 32) throw new InvalidInputError("balances", "balances may name at most 32 balances");
+  if (new Set(balances).size !== balances.length) throw new InvalidInputError("balances", "balances names a balance twice");
+  return balances.map((name) => requireBalanceName("balances", name));
+}
+
+function requireHoldExpiry(input: Debit): number | undefined {
+  const seconds = input.holdExpiresInSeconds;
+  if (seconds == null) return undefined;
+  if (!input.pending) throw new InvalidInputError("holdExpiresInSeconds", "holdExpiresInSeconds is for pending debits only");
+  if (seconds < 1 || seconds > MAX_HOLD_SECONDS) {
+    throw new InvalidInputError("holdExpiresInSeconds", `holdExpiresInSeconds must be 1–${MAX_HOLD_SECONDS} (a year), got ${seconds}`);
+  }
+  return seconds;
+}
+
+async function findPosted({ tx, workspaceId }: MutationScope, transactionId: string): Promise<PostedTransaction> {
+  return (await tx.ledgerTransaction.findUniqueOrThrow({
+    where: { workspaceId_id: { workspaceId, id: transactionId } },
+    include: { postings: { orderBy: { seq: "asc" } } },
+  })) as PostedTransaction;
+}

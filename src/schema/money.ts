@@ -1,0 +1,54 @@
+import { builder } from "./builder.ts";
+import { InvalidInputError } from "./errors.ts";
+
+/** An amount of one asset, in integer minor units. */
+export interface Money {
+  asset: string;
+  value: bigint;
+}
+
+/** The largest amount a ledger account holds: PostgreSQL's bigint. */
+export const MAX_AMOUNT = 2n ** 63n - 1n;
+
+/**
+ * An asset code: upper-case letters, digits or `_`, starting with a letter, up to 16 characters,
+ * optionally followed by `/` and the number of decimal places of its minor unit (`USD/2`, `JPY`).
+ */
+const ASSET = /^[A-Z][A-Z0-9_]{0,15}(\/[0-9]{1,2})?$/;
+
+export const MoneyType = builder.objectRef<Money>("Money").implement({
+  description: "An amount of one asset, in integer minor units (a BigInt, serialized as a decimal string).",
+  fields: (t) => ({
+    asset: t.exposeString("asset"),
+    value: t.expose("value", { type: "BigInt" }),
+  }),
+});
+
+export const MoneyInput = builder.inputType("MoneyInput", {
+  description: "An amount of one asset, in integer minor units: above 0 and at most 2^63−1.",
+  fields: (t) => ({
+    asset: t.string({ required: true, description: "Such as USD/2 (cents), JPY or POINTS: A–Z, 0–9 and _, optionally /decimals." }),
+    value: t.field({ type: "BigInt", required: true }),
+  }),
+});
+
+export function requireAsset(field: string, asset: string): string {
+  if (!ASSET.test(asset)) {
+    throw new InvalidInputError(
+      field,
+      `${field} must be an asset code such as USD/2 or POINTS (A–Z, 0–9, _; /decimals), got ${JSON.stringify(asset.slice(0, 40))}`,
+    );
+  }
+  return asset;
+}
+
+/** An amount of money to move: above zero and within a ledger account's range. */
+export function requireAmount(field: string, value: bigint): bigint {
+  if (value <= 0n) throw new InvalidInputError(field, `${field} must be above 0, got ${value}`);
+  if (value > MAX_AMOUNT) throw new InvalidInputError(field, `${field} must be at most ${MAX_AMOUNT} (2^63−1), got ${value}`);
+  return value;
+}
+
+export function requireMoney(field: string, money: Money): Money {
+  return { asset: requireAsset(`${field}.asset`, money.asset), value: requireAmount(`${field}.value`, money.value) };
+}
