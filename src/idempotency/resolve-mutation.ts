@@ -1,5 +1,5 @@
 import { GraphQLError, type GraphQLResolveInfo } from "graphql";
-import type { Context } from "../context.ts";
+import type { Context, Services } from "../context.ts";
 import type { TransactionClient } from "../db/transaction.ts";
 import type { UserErrorClass } from "../schema/errors.ts";
 import { malformedRowIdError } from "../schema/row-ids.ts";
@@ -8,10 +8,11 @@ import { assertValidClientMutationId } from "./client-mutation-id.ts";
 import type { ExecutionStatus } from "./executor.ts";
 import { fingerprint } from "./fingerprint.ts";
 
-/** What a domain's mutation gets: a transaction and the workspace, never the clientMutationId. */
+/** What a domain's mutation gets: a transaction, the workspace and the app's services, never the clientMutationId. */
 export interface MutationScope {
   tx: TransactionClient;
   workspaceId: string;
+  services: Services;
 }
 
 /** One entry of `extensions.idempotency`. */
@@ -56,7 +57,7 @@ export async function resolveIdempotent<Input extends { clientMutationId: string
       execute: async (tx) => {
         const malformedId = malformedRowIdError(info, rest);
         if (malformedId) throw malformedId;
-        return (await spec.run(rest, { tx, workspaceId })) as Record<string, unknown>;
+        return (await spec.run(rest, { tx, workspaceId, services: ctx.services })) as Record<string, unknown>;
       },
     });
     status = result.status;

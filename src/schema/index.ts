@@ -10,5 +10,8 @@ import "../domains/identities/identity.mutations.ts";
 import "../domains/api-keys/api-key.type.ts";
 import "../domains/api-keys/api-key.queries.ts";
 import "../domains/api-keys/api-key.mutations.ts";
+import "../domains/cards/card.type.ts";
+import "../domains/cards/card.queries.ts";
+import "../domains/cards/card.mutations.ts";
 
 export const schema = guardRowIds(builder.toSchema({ sortSchema: true }));
