@@ -1,5 +1,8 @@
+import { print } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CreateCardDocument, SetCardStatusDocument } from "../../src/sdk/generated.ts";
 import { createPostgresDatabase, postgresAvailable } from "../helpers/databases.ts";
+import { startTestIssuer, type TestIssuer } from "../helpers/issuer.ts";
 import { CREATE_IDENTITY, CREATE_KEY, UPDATE_KEY } from "../helpers/operations.ts";
 import { startTestApp, type TestApp } from "../helpers/test-app.ts";
 
@@ -10,17 +13,40 @@ import { startTestApp, type TestApp } from "../helpers/test-app.ts";
  */
 describe.skipIf(!postgresAvailable())("every mutation, on PostgreSQL", () => {
   let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
+  let issuer: TestIssuer;
   let servers: TestApp[];
   let keyId: string;
+  /** Per test key: an identity of its own (createCard), or a card of its own (setCardStatus). */
+  const identities: Record<string, string> = {};
+  const cards: Record<string, { cardId: string; identityId: string }> = {};
 
   beforeAll(async () => {
     database = await createPostgresDatabase();
-    servers = [await startTestApp({ databaseUrl: database.url }), await startTestApp({ databaseUrl: database.url })];
+    issuer = await startTestIssuer();
+    const config = { issuerUrl: issuer.url };
+    servers = [await startTestApp({ databaseUrl: database.url, config }), await startTestApp({ databaseUrl: database.url, config })];
     const created = await servers[0]!.gql(CREATE_KEY, { input: { clientMutationId: "setup", name: "to-update" } });
     keyId = created.body.data.createKey.key.id;
+    const sdk = servers[0]!.sdk();
+    const identityFor = async (name: string) => {
+      const identity = await sdk.CreateIdentity({ input: { externalId: `holder-${name}` } });
+      if (identity.data.createIdentity?.__typename !== "CreateIdentityPayload") throw new Error("setup failed");
+      return identity.data.createIdentity.identity.id;
+    };
+    for (const key of ["createCard-seq", "createCard-par"]) {
+      identities[key] = await identityFor(key);
+      identities[`${key}-other`] = await identityFor(`${key}-other`);
+    }
+    for (const key of ["setCardStatus-seq", "setCardStatus-par"]) {
+      const identityId = await identityFor(key);
+      const card = await sdk.CreateCard({ input: { identityId } });
+      if (card.data.createCard?.__typename !== "CreateCardPayload") throw new Error("setup failed");
+      cards[key] = { cardId: card.data.createCard.card.id, identityId };
+    }
   });
   afterAll(async () => {
     await Promise.all(servers?.map((server) => server.close()) ?? []);
+    await issuer?.close();
     await database?.drop();
   });
 
@@ -50,6 +76,31 @@ describe.skipIf(!postgresAvailable())("every mutation, on PostgreSQL", () => {
       effects: async (key: string) =>
         (await prisma().identity.count({ where: { externalId: `attach-${key}` } })) +
         (await prisma().apiKey.count({ where: { name: `other-${key}` } })),
+    },
+    {
+      mutation: "createCard",
+      operation: print(CreateCardDocument),
+      input: (key: string) => ({ clientMutationId: key, identityId: identities[key] }),
+      other: (key: string) => ({ clientMutationId: key, identityId: identities[`${key}-other`] }),
+      // Cards in the database, when the issuer holds exactly as many for those identities.
+      effects: async (key: string) => {
+        const holders = [identities[key]!, identities[`${key}-other`]!];
+        const held = await prisma().card.count({ where: { identityId: { in: holders } } });
+        return held === holders.flatMap((holder) => issuer.cardsOf(holder)).length ? held : Number.NaN;
+      },
+    },
+    {
+      mutation: "setCardStatus",
+      operation: print(SetCardStatusDocument),
+      input: (key: string) => ({ clientMutationId: key, cardId: cards[key]!.cardId, status: "FROZEN" }),
+      other: (key: string) => ({ clientMutationId: key, cardId: cards[key]!.cardId, status: "DELETED" }),
+      // The card frozen, here and at the issuer; never deleted.
+      effects: async (key: string) => {
+        const { cardId, identityId } = cards[key]!;
+        const held = await prisma().card.findFirstOrThrow({ where: { id: cardId } });
+        const atIssuer = issuer.cardsOf(identityId).find((card) => card.id === cardId);
+        return held.status === "FROZEN" && atIssuer?.status === "FROZEN" ? 1 : 0;
+      },
     },
   ];
 
