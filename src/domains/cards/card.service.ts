@@ -55,19 +55,27 @@ export async function setCardStatus(
   await lockIdentity(tx, workspaceId, owner.identityId, deps.lockTimeoutMs);
   const card = await tx.card.findUniqueOrThrow({ where });
   if (card.status === "DELETED") throw new CardNotFoundError(change.cardId);
-  if (change.status === "ACTIVE" && card.status !== "ACTIVE") {
-    const other = await tx.card.findUnique({
-      where: { workspaceId_activeIdentityId: { workspaceId, activeIdentityId: card.identityId } },
-      select: { id: true },
-    });
-    if (other) throw new IdentityHasActiveCardError(card.identityId, other.id);
-  }
+  if (change.status === "ACTIVE" && card.status !== "ACTIVE") await requireNoActiveCard(tx, workspaceId, card.identityId, deps);
   // Told even when nothing changes here: a lost earlier attempt may have left the issuer elsewhere.
   await deps.issuer.setCardStatus(card.id, change.status);
   return tx.card.update({
     where,
     data: { status: change.status, activeIdentityId: change.status === "ACTIVE" ? card.identityId : null },
   });
+}
+
+/**
+ * Before a card is activated: no other card of the identity is ACTIVE, here or at the issuer. An
+ * ACTIVE orphan there (a creation whose answer was lost, not yet adopted) counts: the next
+ * createCard adopts it, and it can then be frozen.
+ */
+async function requireNoActiveCard(tx: TransactionClient, workspaceId: string, identityId: string, deps: CardDependencies): Promise<void> {
+  const held = await tx.card.findMany({ where: { workspaceId, identityId }, select: { id: true, status: true } });
+  const active = held.find((card) => card.status === "ACTIVE");
+  if (active) throw new IdentityHasActiveCardError(identityId, active.id);
+  const heldIds = new Set(held.map((card) => card.id));
+  const orphan = (await deps.issuer.listCards(identityId)).find((card) => card.status === "ACTIVE" && !heldIds.has(card.id));
+  if (orphan) throw new IdentityHasActiveCardError(identityId, orphan.id);
 }
 
 /**

@@ -112,6 +112,17 @@ describe("setCardStatus", () => {
     expect([issuerStatus(identityId, frozenId), await heldStatus(frozenId)]).toEqual(["FROZEN", "FROZEN"]);
   });
 
+  it("activating while an ACTIVE orphan waits at the issuer: IdentityHasActiveCardError naming it, which createCard then adopts", async () => {
+    const { cardId, identityId } = await newCard();
+    await setStatus("sc-orphan-freeze", cardId, "FROZEN");
+    const orphan = await issuer.createDirectly(identityId);
+    const refused = await setStatus("sc-orphan-activate", cardId, "ACTIVE");
+    expect(refused.data?.setCardStatus).toMatchObject({ __typename: "IdentityHasActiveCardError", activeCardId: orphan.id });
+    expect([issuerStatus(identityId, cardId), await heldStatus(cardId)]).toEqual(["FROZEN", "FROZEN"]);
+    const adopted = await t.request<CreateCardMutation>(CreateCardDocument, { input: { clientMutationId: "sc-orphan-adopt", identityId } });
+    expect(adopted.data?.createCard).toMatchObject({ card: { id: orphan.id, origin: "ADOPTED" } });
+  });
+
   it("the issuer unavailable: ISSUER_UNAVAILABLE, nothing changed here, and the same key then succeeds", async () => {
     const { cardId } = await newCard();
     await issuer.faults({ failNext: 1 });
