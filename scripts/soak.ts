@@ -201,15 +201,14 @@ const cardsOutOfStep = [
   ...[...atIssuer.values()].filter((card) => held.get(card.id)?.status !== card.status || held.get(card.id)?.identity_id !== card.userId),
   ...[...held.keys()].filter((id) => !atIssuer.has(id)),
 ].length;
-const activePerHolder = (statuses: { owner: string; status: string }[]) =>
-  Object.values(
-    statuses
-      .filter((card) => card.status === "ACTIVE")
-      .reduce<Record<string, number>>((n, card) => ({ ...n, [card.owner]: (n[card.owner] ?? 0) + 1 }), {}),
-  );
+/** Owners with more than one ACTIVE card among these. */
+const ownersWithTwoActive = (cards: { owner: string; status: string }[]) => {
+  const active = cards.filter((card) => card.status === "ACTIVE").map((card) => card.owner);
+  return new Set(active.filter((owner, index) => active.indexOf(owner) !== index)).size;
+};
 const identitiesWithTwoActiveCards =
-  activePerHolder([...atIssuer.values()].map((card) => ({ owner: card.userId, status: card.status }))).filter((n) => n > 1).length +
-  activePerHolder([...held.values()].map((card) => ({ owner: card.identity_id, status: card.status }))).filter((n) => n > 1).length;
+  ownersWithTwoActive([...atIssuer.values()].map((card) => ({ owner: card.userId, status: card.status }))) +
+  ownersWithTwoActive([...held.values()].map((card) => ({ owner: card.identity_id, status: card.status })));
 const stuck = await count(
   "SELECT count(*)::int AS n FROM idempotency_records WHERE status = 'IN_PROGRESS' AND lease_expires_at < now()",
   [],
