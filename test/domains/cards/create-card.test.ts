@@ -172,6 +172,16 @@ describe("createCard", () => {
     });
   });
 
+  it("the SDK retries ISSUER_UNAVAILABLE with the same key by itself: a lost creation ends as one adopted card", async () => {
+    const identityId = await newIdentity();
+    await issuer.faults({ loseNextCreates: 1, failNext: 1 });
+    const result = await t.sdk({ maxAttempts: 5, baseDelayMs: 10, maxDelayMs: 50 }).CreateCard({ input: { identityId } });
+    expect(result.attempts).toBe(3);
+    expect(result.data.createCard).toMatchObject({ __typename: "CreateCardPayload", card: { origin: "ADOPTED" } });
+    expect(issuer.cardsOf(identityId)).toHaveLength(1);
+    expect(await heldCards(identityId)).toHaveLength(1);
+  });
+
   it("an unknown identity, another workspace's, or a malformed id: IdentityNotFoundError, and the issuer is never called", async () => {
     const otherToken = await t.newWorkspace("other");
     const theirs = await newIdentity(otherToken);
