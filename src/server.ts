@@ -45,8 +45,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const { db, encryptionKey, devToken } = resources;
   let issuerSimulator: IssuerSimulator | undefined;
   try {
-    // With no issuer configured, one of our own, so a newcomer can create cards with nothing else running.
-    if (!options.config.issuerUrl) issuerSimulator = await startIssuerSimulator({ host: "127.0.0.1" });
+    // With no issuer configured, one of our own, so a newcomer can create cards with nothing else
+    // running. On the embedded database (one process per data folder) it keeps its cards beside it.
+    if (!options.config.issuerUrl) {
+      if (options.config.databaseUrl) {
+        logger.warn(
+          "ONCEQL_ISSUER_URL is not set: using an issuer simulator of this process; servers sharing a database must share one issuer",
+        );
+      }
+      issuerSimulator = await startIssuerSimulator({
+        host: "127.0.0.1",
+        stateFile: options.config.databaseUrl ? undefined : path.join(options.config.dataDir, "issuer-simulator.json"),
+      });
+    }
     const config = issuerSimulator ? { ...options.config, issuerUrl: issuerSimulator.url } : options.config;
     const issuerUrl = config.issuerUrl!;
     const app = createApp({ config, db, logger, encryptionKey, graphiqlToken: devToken });

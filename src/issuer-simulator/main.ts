@@ -8,6 +8,8 @@ const { values } = parseArgs({
     port: { type: "string", default: "4010" },
     host: { type: "string", default: "127.0.0.1" },
     "card-limit": { type: "string", default: "5" },
+    /** A JSON file that keeps the cards across restarts; without one they live in memory only. */
+    "state-file": { type: "string" },
   },
 });
 
@@ -23,6 +25,7 @@ const simulator = await startIssuerSimulator({
   port: wholeNumber("port", values.port, 0, 65535),
   host: values.host,
   cardLimit: wholeNumber("card-limit", values["card-limit"], 1, 1_000_000),
+  stateFile: values["state-file"],
 }).catch((error: unknown) => {
   console.error(`issuer: cannot start: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);

@@ -1,11 +1,14 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   CardDeletedError,
   CardLimitError,
   type Faults,
   ISSUER_CARD_STATUSES,
+  type IssuerCard,
   type IssuerCardStatus,
   IssuerState,
   NO_FAULTS,
@@ -17,6 +20,8 @@ export interface IssuerSimulatorOptions {
   host?: string;
   /** Cards that are not DELETED, per user (default 5). */
   cardLimit?: number;
+  /** Where its cards are kept across restarts (a JSON file); without one they live in memory only. */
+  stateFile?: string;
 }
 
 export interface IssuerSimulator {
@@ -35,7 +40,14 @@ const MAX_BODY_BYTES = 64 * 1024;
  * next requests fail, lose their responses, or answer slowly.
  */
 export async function startIssuerSimulator(options: IssuerSimulatorOptions = {}): Promise<IssuerSimulator> {
-  const state = new IssuerState(options.cardLimit ?? 5);
+  const { stateFile } = options;
+  const saved = stateFile && existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, "utf8")) as { cards: IssuerCard[] }).cards : [];
+  const state = new IssuerState(options.cardLimit ?? 5, saved, (cards) => {
+    if (!stateFile) return;
+    mkdirSync(path.dirname(stateFile), { recursive: true });
+    writeFileSync(`${stateFile}.tmp`, JSON.stringify({ cards }));
+    renameSync(`${stateFile}.tmp`, stateFile);
+  });
   const server = createServer((req, res) => {
     handle(state, req, res).catch((error: unknown) => {
       if (!res.headersSent) send(res, 500, { message: error instanceof Error ? error.message : String(error) });

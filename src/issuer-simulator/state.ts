@@ -48,7 +48,17 @@ export class IssuerState {
   /** API requests received (the fault endpoint's own excluded). */
   requests = 0;
 
-  constructor(readonly cardLimit: number) {}
+  constructor(
+    readonly cardLimit: number,
+    cards: IssuerCard[] = [],
+    /** Told after every change, with every card (so a simulator can keep them across restarts). */
+    private readonly changed: (cards: IssuerCard[]) => void = () => {},
+  ) {
+    for (const card of cards) {
+      this.cards.set(card.id, { ...card });
+      this.byUser.set(card.userId, [...(this.byUser.get(card.userId) ?? []), this.cards.get(card.id)!]);
+    }
+  }
 
   create(userId: string): IssuerCard {
     const owned = this.byUser.get(userId) ?? [];
@@ -63,6 +73,7 @@ export class IssuerState {
     };
     this.cards.set(card.id, card);
     this.byUser.set(userId, [...owned, card]);
+    this.changed(this.all());
     return { ...card };
   }
 
@@ -76,6 +87,7 @@ export class IssuerState {
     if (!card) return undefined;
     if (card.status === "DELETED" && status !== "DELETED") throw new CardDeletedError();
     card.status = status;
+    this.changed(this.all());
     return { ...card };
   }
 
