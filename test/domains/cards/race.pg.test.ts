@@ -68,4 +68,29 @@ describe.skipIf(!postgresAvailable())("createCard races, on PostgreSQL", () => {
     expect(cards.every((card) => card.origin === "ADOPTED")).toBe(true);
     expect(await t.db.prisma.card.count({ where: { identityId } })).toBe(1);
   });
+
+  it("a call that waits on the identity's lock longer than the issuer could take gives up: ISSUER_UNAVAILABLE, nothing stored", async () => {
+    // A short lease: issuer calls of at most 1 s, and so at most 1 s waiting for the lock.
+    const short = await startTestApp({
+      databaseUrl: database.url,
+      config: { issuerUrl: issuer.url, idempotencyLeaseMs: 4_000, issuerTimeoutMs: 1_000 },
+    });
+    try {
+      const identityId = await newIdentity("race-lock-timeout");
+      await issuer.faults({ delayMs: 850 });
+      const send = (key: string) =>
+        short.request<CreateCardMutation>(CreateCardDocument, { input: { clientMutationId: key, identityId } }, { token: t.token });
+      const holder = send("race-lock-holder");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const waiter = await send("race-lock-waiter");
+      expect(waiter.errors?.[0]?.extensions?.code).toBe("ISSUER_UNAVAILABLE");
+      expect(waiter.errors?.[0]?.message).toMatch(/another card operation for this identity/);
+      expect((await holder).data?.createCard?.__typename).toBe("CreateCardPayload");
+      expect(await t.db.prisma.idempotencyRecord.count({ where: { clientMutationId: "race-lock-waiter" } })).toBe(0);
+      expect(issuer.cardsOf(identityId)).toHaveLength(1);
+    } finally {
+      await issuer.clearFaults();
+      await short.close();
+    }
+  });
 });
