@@ -9,7 +9,7 @@ export interface TestIssuer extends IssuerSimulator {
   /** Creates a card straight at the issuer, as an attempt whose response was lost leaves one. */
   createDirectly(userId: string): Promise<{ id: string }>;
   setStatusDirectly(cardId: string, status: "ACTIVE" | "FROZEN" | "DELETED"): Promise<void>;
-  /** API requests the issuer has received so far (fault settings excluded). */
+  /** API requests the issuer has received so far: onceql's, not the test's own direct calls or fault settings. */
   requests(): number;
   /** The user's cards at the issuer, oldest first. */
   cardsOf(userId: string): { id: string; status: string }[];
