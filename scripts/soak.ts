@@ -1,7 +1,9 @@
 // npm run soak -- --seconds 60: mixed mutations from many SDK clients against three servers on
-// one PostgreSQL database while faults are injected (servers killed with SIGKILL and restarted,
-// their database connections terminated), then an audit of the database: every operation has
-// exactly one effect. Prints a summary; exits 1 when anything was duplicated or lost.
+// one PostgreSQL database and one card issuer simulator while faults are injected (servers killed
+// with SIGKILL and restarted, their database connections terminated, issuer responses lost or
+// failed), then an audit: every operation has exactly one effect, the cards at the issuer and in
+// the database agree one to one, and no identity has two ACTIVE cards. Prints a summary; exits 1
+// when anything was duplicated, lost or out of step.
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
@@ -10,6 +12,7 @@ import { createWorkspace } from "../src/auth/workspaces.ts";
 import { openDatabase } from "../src/db/database.ts";
 import { applyMigrations } from "../src/db/migrations.ts";
 import { createClient, type OnceqlClient } from "../src/index.ts";
+import { startIssuerSimulator } from "../src/issuer-simulator/server.ts";
 import { ServerProcess } from "./fleet.ts";
 import { adminSql, databaseUrlOnAdminServer } from "./postgres-admin.ts";
 
@@ -21,12 +24,15 @@ const { values: args } = parseArgs({
   },
 });
 const seconds = Number(args.seconds);
+const KINDS = ["createKey", "createIdentity", "updateKey", "createCard", "setCardStatus"] as const;
+const CARD_HOLDERS = 8;
+const CARD_STATUSES = ["FROZEN", "ACTIVE", "DELETED"] as const;
 const dbName = `onceql_soak_${randomBytes(4).toString("hex")}`;
 
 /** One unit of work: a mutation with its own key, and how to count its effect afterwards. */
 interface Operation {
   key: string;
-  kind: "createKey" | "createIdentity" | "updateKey";
+  kind: (typeof KINDS)[number];
   attempts: number;
   done: boolean;
 }
@@ -36,7 +42,10 @@ const databaseUrl = databaseUrlOnAdminServer(dbName);
 const db = await openDatabase({ databaseUrl, poolSize: 2 });
 await applyMigrations(db.adapterFactory);
 const { token } = await createWorkspace(db.prisma, "soak");
+// One issuer for every server, as one database is.
+const issuer = await startIssuerSimulator({ cardLimit: 5 });
 const env = {
+  ONCEQL_ISSUER_URL: issuer.url,
   DATABASE_URL: databaseUrl,
   ONCEQL_ENCRYPTION_KEY: randomBytes(32).toString("hex"),
   ONCEQL_IDEMPOTENCY_LEASE_MS: "3000",
@@ -44,7 +53,7 @@ const env = {
   ONCEQL_RATE_LIMIT: "0",
 };
 const servers = await Promise.all(Array.from({ length: Number(args.servers) }, () => ServerProcess.start(env)));
-const faults = { kills: 0, connectionsTerminated: 0 };
+const faults = { kills: 0, connectionsTerminated: 0, issuerFaults: 0 };
 const operations: Operation[] = [];
 const deadline = Date.now() + seconds * 1_000;
 let running = true;
@@ -55,11 +64,22 @@ const clients: OnceqlClient[] = servers.map((server) =>
 const setup = await clients[0]!.CreateKey({ input: { name: "soak-target" } });
 if (setup.data.createKey?.__typename !== "CreateKeyPayload") throw new Error("setup failed");
 const targetKeyId = setup.data.createKey.key.id;
+const holders: string[] = [];
+for (let i = 0; i < CARD_HOLDERS; i++) {
+  const holder = await clients[0]!.CreateIdentity({ input: { externalId: `soak-holder-${i}` } });
+  if (holder.data.createIdentity?.__typename !== "CreateIdentityPayload") throw new Error("setup failed");
+  holders.push(holder.data.createIdentity.identity.id);
+}
+/** Cards the clients have been told about, for setCardStatus to pick from. */
+const knownCards: string[] = [];
+const cardOutcomes = new Map<string, number>();
+const countOutcome = (typename: string | undefined) =>
+  cardOutcomes.set(typename ?? "null", (cardOutcomes.get(typename ?? "null") ?? 0) + 1);
 
 async function worker(id: number): Promise<void> {
   for (let n = 0; Date.now() < deadline; n++) {
     const client = clients[(id + n) % clients.length]!;
-    const kind = (["createKey", "createIdentity", "updateKey"] as const)[n % 3]!;
+    const kind = KINDS[(id + n) % KINDS.length]!;
     const operation: Operation = { key: `soak-${id}-${n}`, kind, attempts: 0, done: false };
     operations.push(operation);
     const result = await attempt(
@@ -67,7 +87,34 @@ async function worker(id: number): Promise<void> {
         ? client.CreateKey({ input: { clientMutationId: operation.key, name: operation.key, externalId: `soak-owner-${n % 7}` } })
         : kind === "createIdentity"
           ? client.CreateIdentity({ input: { clientMutationId: operation.key, externalId: operation.key } })
-          : client.UpdateKey({ input: { clientMutationId: operation.key, keyId: targetKeyId, externalId: operation.key } }),
+          : kind === "updateKey"
+            ? client.UpdateKey({ input: { clientMutationId: operation.key, keyId: targetKeyId, externalId: operation.key } })
+            : kind === "createCard" || knownCards.length === 0
+              ? client
+                  .CreateCard({ input: { clientMutationId: operation.key, identityId: holders[(id * 7 + n) % holders.length]! } })
+                  .then((r) => {
+                    countOutcome(r.data.createCard?.__typename);
+                    if (r.data.createCard?.__typename === "CreateCardPayload" && !knownCards.includes(r.data.createCard.card.id)) {
+                      knownCards.push(r.data.createCard.card.id);
+                    }
+                    return r;
+                  })
+              : client
+                  .SetCardStatus({
+                    input: {
+                      clientMutationId: operation.key,
+                      cardId: knownCards[Math.floor(Math.random() * knownCards.length)]!,
+                      status: CARD_STATUSES[Math.floor(Math.random() * CARD_STATUSES.length)]!,
+                    },
+                  })
+                  .then((r) => {
+                    countOutcome(r.data.setCardStatus?.__typename);
+                    // A deleted card stays deleted: stop picking it.
+                    if (r.data.setCardStatus?.__typename === "CardNotFoundError") {
+                      knownCards.splice(knownCards.indexOf(r.data.setCardStatus.cardId), 1);
+                    }
+                    return r;
+                  }),
     );
     operation.attempts = result.attempts;
     operation.done = result.ok;
@@ -90,7 +137,13 @@ async function chaos(): Promise<void> {
     while (running) {
       await sleep(1_000 + Math.random() * 2_000);
       if (!running) break;
-      if (Math.random() < 0.5) {
+      const dice = Math.random();
+      if (dice < 0.3) {
+        // The issuer loses a creation's response, or fails a few requests.
+        const fault = Math.random() < 0.5 ? { loseNextCreates: 1 } : { failNext: 3 };
+        await fetch(`${issuer.url}/_faults`, { method: "POST", body: JSON.stringify(fault) });
+        faults.issuerFaults++;
+      } else if (dice < 0.65) {
         const server = servers[Math.floor(Math.random() * servers.length)]!;
         await server.kill();
         faults.kills++;
@@ -123,6 +176,8 @@ let duplicated = 0;
 let lost = 0;
 const count = async (sql: string, params: unknown[]) => Number((await db.bookkeeping.query<{ n: number }>(sql, params)).rows[0]!.n);
 for (const operation of operations) {
+  // Cards are audited below, against the issuer: their effects are not counted per key.
+  if (operation.kind === "createCard" || operation.kind === "setCardStatus") continue;
   const effects =
     operation.kind === "createKey"
       ? await count("SELECT count(*)::int AS n FROM api_keys WHERE name = $1", [operation.key])
@@ -134,6 +189,26 @@ for (const operation of operations) {
 const unacknowledged = operations.filter((op) => !op.done).length;
 const owners = await count("SELECT count(*)::int AS n FROM identities WHERE external_id LIKE 'soak-owner-%'", []);
 if (owners > 7) duplicated += owners - 7;
+// The cards: the issuer's and the database's, one to one, with the same status; one ACTIVE each at most.
+await fetch(`${issuer.url}/_faults`, { method: "DELETE" });
+const atIssuer = new Map(issuer.state.all().map((card) => [card.id, card]));
+const held = new Map(
+  (
+    await db.bookkeeping.query<{ id: string; status: string; identity_id: string }>("SELECT id, status, identity_id FROM cards", [])
+  ).rows.map((row) => [row.id, row]),
+);
+const cardsOutOfStep = [
+  ...[...atIssuer.values()].filter((card) => held.get(card.id)?.status !== card.status || held.get(card.id)?.identity_id !== card.userId),
+  ...[...held.keys()].filter((id) => !atIssuer.has(id)),
+].length;
+/** Owners with more than one ACTIVE card among these. */
+const ownersWithTwoActive = (cards: { owner: string; status: string }[]) => {
+  const active = cards.filter((card) => card.status === "ACTIVE").map((card) => card.owner);
+  return new Set(active.filter((owner, index) => active.indexOf(owner) !== index)).size;
+};
+const identitiesWithTwoActiveCards =
+  ownersWithTwoActive([...atIssuer.values()].map((card) => ({ owner: card.userId, status: card.status }))) +
+  ownersWithTwoActive([...held.values()].map((card) => ({ owner: card.identity_id, status: card.status })));
 const stuck = await count(
   "SELECT count(*)::int AS n FROM idempotency_records WHERE status = 'IN_PROGRESS' AND lease_expires_at < now()",
   [],
@@ -142,9 +217,15 @@ const summary = {
   seconds,
   operations: operations.length,
   requestsSent: operations.reduce((sum, op) => sum + op.attempts, 0),
-  faultsInjected: faults.kills + faults.connectionsTerminated,
+  faultsInjected: faults.kills + faults.connectionsTerminated + faults.issuerFaults,
   serverKills: faults.kills,
   connectionsTerminated: faults.connectionsTerminated,
+  issuerFaults: faults.issuerFaults,
+  cardsAtIssuer: atIssuer.size,
+  cardsHeld: held.size,
+  cardOutcomes: Object.fromEntries(cardOutcomes),
+  cardsOutOfStep,
+  identitiesWithTwoActiveCards,
   keysRetried: operations.filter((op) => op.attempts > 1).length,
   operationsNeverAcknowledged: unacknowledged,
   effectsDuplicated: duplicated,
@@ -154,6 +235,9 @@ const summary = {
 console.log(JSON.stringify(summary, null, 2));
 
 await Promise.all(servers.map((server) => server.stop()));
+await issuer.close();
 await db.close();
 await adminSql(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-process.exit(duplicated === 0 && lost === 0 && stuck === 0 && unacknowledged === 0 ? 0 : 1);
+const clean =
+  duplicated === 0 && lost === 0 && stuck === 0 && unacknowledged === 0 && cardsOutOfStep === 0 && identitiesWithTwoActiveCards === 0;
+process.exit(clean ? 0 : 1);

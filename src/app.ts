@@ -9,6 +9,7 @@ import type { Config } from "./config.ts";
 import { type Context, createContext, type Services } from "./context.ts";
 import { isDatabaseUnavailable } from "./db/availability.ts";
 import type { Database } from "./db/database.ts";
+import { createCardDependencies } from "./domains/cards/card.dependencies.ts";
 import { bodyLimitPlugin } from "./http/body-limit-plugin.ts";
 import { databaseUnavailable } from "./http/database-unavailable.ts";
 import { metricsPlugin, readinessPlugin } from "./http/probes.ts";
@@ -94,6 +95,7 @@ export function createApp(options: AppOptions): App {
     idempotency,
     logger,
     metrics,
+    cards: createCardDependencies(config, logger, metrics),
   };
 
   const yoga = createYoga<Record<string, unknown>, Context>({

@@ -14,7 +14,10 @@ export interface Config {
   idempotencyLeaseMs: number;
   /** 32 bytes; unset means a key generated and kept in `dataDir`. */
   encryptionKey: Buffer | undefined;
+  /** Unset: `startServer` starts the issuer simulator in-process and fills this in. */
   issuerUrl: string | undefined;
+  /** Each call to the issuer gives up after this long; a create may make two, inside a key's lease. */
+  issuerTimeoutMs: number;
   logLevel: string;
   /** Requests per second per workspace, per server; 0: no limit. */
   rateLimit: number;
@@ -43,6 +46,7 @@ export interface ConfigOptions {
   /** 32 bytes, or 64 hex digits / base64. */
   encryptionKey?: Buffer | string;
   issuerUrl?: string;
+  issuerTimeoutMs?: number;
   logLevel?: string;
   rateLimit?: number;
 }
@@ -57,6 +61,7 @@ const OPTION_VARIABLES: Record<keyof ConfigOptions, string> = {
   idempotencyLeaseMs: "ONCEQL_IDEMPOTENCY_LEASE_MS",
   encryptionKey: "ONCEQL_ENCRYPTION_KEY",
   issuerUrl: "ONCEQL_ISSUER_URL",
+  issuerTimeoutMs: "ONCEQL_ISSUER_TIMEOUT_MS",
   logLevel: "LOG_LEVEL",
   rateLimit: "ONCEQL_RATE_LIMIT",
 };
@@ -87,6 +92,7 @@ const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"
 type Env = Record<string, string | undefined>;
 
 export function loadConfig(env: Env = process.env): Config {
+  const idempotencyLeaseMs = integer(env, "ONCEQL_IDEMPOTENCY_LEASE_MS", 30_000, 1_000, 600_000);
   return {
     port: integer(env, "PORT", 4000, 0, 65535),
     host: nonEmpty(env, "HOST") ?? "127.0.0.1",
@@ -94,9 +100,10 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: path.resolve(nonEmpty(env, "ONCEQL_DATA_DIR") ?? ".onceql"),
     idempotencyTtlMs: ttl(env),
     idempotencyWaitMs: integer(env, "ONCEQL_IDEMPOTENCY_WAIT_MS", 10_000, 0, 300_000),
-    idempotencyLeaseMs: integer(env, "ONCEQL_IDEMPOTENCY_LEASE_MS", 30_000, 1_000, 600_000),
+    idempotencyLeaseMs,
     encryptionKey: encryptionKey(env),
     issuerUrl: url(env, "ONCEQL_ISSUER_URL"),
+    issuerTimeoutMs: issuerTimeout(env, idempotencyLeaseMs),
     logLevel: logLevel(env),
     rateLimit: integer(env, "ONCEQL_RATE_LIMIT", 1_000, 0, 1_000_000),
   };
@@ -136,6 +143,22 @@ function databaseUrl(env: Env): string | undefined {
     throw new ConfigError("DATABASE_URL", "must be a postgresql:// URL (leave it unset for the embedded database)");
   }
   return raw;
+}
+
+/**
+ * A createCard calls the issuer twice at most (list, then create) inside its transaction, which must
+ * end within the key's lease: so at most a quarter of the lease, and 5 s unless that is more.
+ */
+function issuerTimeout(env: Env, leaseMs: number): number {
+  const most = Math.floor(leaseMs / 4);
+  const value = integer(env, "ONCEQL_ISSUER_TIMEOUT_MS", Math.min(5_000, most), 50, 600_000);
+  if (value > most) {
+    throw new ConfigError(
+      "ONCEQL_ISSUER_TIMEOUT_MS",
+      `must be at most a quarter of ONCEQL_IDEMPOTENCY_LEASE_MS (${leaseMs} ms), so at most ${most}, got ${value}`,
+    );
+  }
+  return value;
 }
 
 function url(env: Env, name: string): string | undefined {

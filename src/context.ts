@@ -5,6 +5,7 @@ import type { Registry } from "prom-client";
 import type { Authenticator } from "./auth/authenticate.ts";
 import type { Config } from "./config.ts";
 import type { Database } from "./db/database.ts";
+import type { CardDependencies } from "./domains/cards/card.dependencies.ts";
 import type { Workspace } from "./generated/prisma/client.ts";
 import type { WorkspaceRateLimiter } from "./http/rate-limiter.ts";
 import type { MutationRunner } from "./idempotency/executor.ts";
@@ -19,6 +20,8 @@ export interface Services {
   idempotency: MutationRunner;
   logger: Logger;
   metrics: Registry;
+  /** The card issuer and the adoption log and counter. */
+  cards: CardDependencies;
 }
 
 export interface Context {

@@ -9,6 +9,7 @@ import { applyMigrations } from "./db/migrations.ts";
 import { ensureDevWorkspace, loadOrCreateEncryptionKey } from "./dev-secrets.ts";
 import { sweepExpiredHolds } from "./domains/wallets/hold.service.ts";
 import { sweepExpired } from "./idempotency/sweeper.ts";
+import { type IssuerSimulator, startIssuerSimulator } from "./issuer-simulator/server.ts";
 import { createLogger } from "./logger.ts";
 
 export interface RunningServer {
@@ -17,6 +18,10 @@ export interface RunningServer {
   db: Database;
   /** The dev workspace's token, on the embedded database. */
   devToken?: string;
+  /** The card issuer this server calls. */
+  issuerUrl: string;
+  /** The issuer simulator this server started, when ONCEQL_ISSUER_URL was unset. */
+  issuerSimulator?: IssuerSimulator;
   /** Stops accepting, lets in-flight requests finish, then closes the database. */
   close(): Promise<void>;
 }
@@ -38,11 +43,26 @@ export interface ServerResources {
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const { config } = options;
-  const logger = options.logger ?? createLogger(config.logLevel);
-  const resources = await openResources(config, logger);
+  const logger = options.logger ?? createLogger(options.config.logLevel);
+  const resources = await openResources(options.config, logger);
   const { db, encryptionKey, devToken } = resources;
+  let issuerSimulator: IssuerSimulator | undefined;
   try {
+    // With no issuer configured, one of our own, so a newcomer can create cards with nothing else
+    // running. On the embedded database (one process per data folder) it keeps its cards beside it.
+    if (!options.config.issuerUrl) {
+      if (options.config.databaseUrl) {
+        logger.warn(
+          "ONCEQL_ISSUER_URL is not set: using an issuer simulator of this process; servers sharing a database must share one issuer",
+        );
+      }
+      issuerSimulator = await startIssuerSimulator({
+        host: "127.0.0.1",
+        stateFile: options.config.databaseUrl ? undefined : path.join(options.config.dataDir, "issuer-simulator.json"),
+      });
+    }
+    const config = issuerSimulator ? { ...options.config, issuerUrl: issuerSimulator.url } : options.config;
+    const issuerUrl = config.issuerUrl!;
     const app = createApp({ config, db, logger, encryptionKey, graphiqlToken: devToken });
     const http = await listen(app.yoga, config);
     const url = urlOf(http, config);
@@ -65,23 +85,27 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       );
     }, HOLD_SWEEP_INTERVAL_MS);
     holdSweeper.unref();
-    logger.info({ url: `${url}/graphql`, database: db.kind }, "onceql is listening");
+    logger.info({ url: `${url}/graphql`, database: db.kind, issuer: issuerUrl, issuerSimulator: !!issuerSimulator }, "onceql is listening");
     let closing: Promise<void> | undefined;
     return {
       url,
       app,
       db,
       devToken,
+      issuerUrl,
+      issuerSimulator,
       close: () =>
         (closing ??= (async () => {
           clearInterval(sweeper);
           clearInterval(holdSweeper);
           await closeHttp(http);
           await app.close();
+          await issuerSimulator?.close();
           await db.close();
         })()),
     };
   } catch (error) {
+    await issuerSimulator?.close();
     await db.close();
     throw error;
   }
@@ -147,6 +171,7 @@ async function main(): Promise<void> {
     process.exit(1);
   });
   console.log(`\nonceql: GraphQL and GraphiQL at ${server.url}/graphql (${server.db.kind})`);
+  if (server.issuerSimulator) console.log(`card issuer: a simulator at ${server.issuerUrl} (set ONCEQL_ISSUER_URL to use another)`);
   if (server.devToken) console.log(`dev workspace token (Authorization: Bearer ...):\n${server.devToken}`);
   const stop = (signal: string) => {
     logger.info({ signal }, "shutting down: finishing in-flight requests");

@@ -23,3 +23,15 @@ it("examples/create-key.ts creates one key and its retry is a replay", async () 
   expect(example.output()).toContain("secret verifies: true");
   expect(await server.db.prisma.apiKey.count({ where: { name: "example key" } })).toBe(1);
 });
+
+it("examples/cards.ts gets one card from the issuer simulator the server started itself, and its retry is a replay", async () => {
+  const example = spawnEntry("examples/cards.ts", [], { ONCEQL_URL: `${server.url}/graphql`, ONCEQL_TOKEN: server.devToken! });
+  expect(await example.exited, example.output()).toBe(0);
+  expect(example.output()).toMatch(/card \S+ \(•••• \d{4}\), ACTIVE, ISSUED/);
+  expect(example.output()).toContain("retry replayed: true, same card: true");
+  expect(example.output()).toContain("card is now FROZEN");
+  expect(example.output()).toContain("card is now ACTIVE");
+  expect(example.output()).toContain("cards of the identity: 1");
+  expect(server.issuerSimulator?.state.all()).toHaveLength(1);
+  expect(await server.db.prisma.card.count()).toBe(1);
+});

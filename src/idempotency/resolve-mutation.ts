@@ -1,6 +1,6 @@
 import { GraphQLError, type GraphQLResolveInfo } from "graphql";
 import { v5 as uuidv5 } from "uuid";
-import type { Context } from "../context.ts";
+import type { Context, Services } from "../context.ts";
 import type { TransactionClient } from "../db/transaction.ts";
 import type { UserErrorClass } from "../schema/errors.ts";
 import { malformedRowIdError } from "../schema/row-ids.ts";
@@ -9,7 +9,7 @@ import { assertValidClientMutationId } from "./client-mutation-id.ts";
 import type { ExecutionStatus } from "./executor.ts";
 import { fingerprint } from "./fingerprint.ts";
 
-/** What a domain's mutation gets: a transaction and the workspace, never the clientMutationId. */
+/** What a domain's mutation gets: a transaction, the workspace and the app's services, never the clientMutationId. */
 export interface MutationScope {
   tx: TransactionClient;
   workspaceId: string;
@@ -20,6 +20,7 @@ export interface MutationScope {
   idFor(namespace: string): string;
   /** Keeps the work so far even if the mutation then answers with a UserError (see ExecutionScope). */
   checkpoint(): Promise<void>;
+  services: Services;
 }
 
 /** One entry of `extensions.idempotency`. */
@@ -65,7 +66,7 @@ export async function resolveIdempotent<Input extends { clientMutationId: string
         const malformedId = malformedRowIdError(info, rest);
         if (malformedId) throw malformedId;
         const idFor = (namespace: string) => uuidv5(`${workspaceId}:${clientMutationId}`, namespace);
-        return (await spec.run(rest, { tx, workspaceId, idFor, checkpoint })) as Record<string, unknown>;
+        return (await spec.run(rest, { tx, workspaceId, idFor, checkpoint, services: ctx.services })) as Record<string, unknown>;
       },
     });
     status = result.status;

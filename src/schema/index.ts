@@ -17,5 +17,8 @@ import "../domains/wallets/transaction.type.ts";
 import "../domains/wallets/wallet.queries.ts";
 import "../domains/wallets/wallet.mutations.ts";
 import "../domains/wallets/hold.mutations.ts";
+import "../domains/cards/card.type.ts";
+import "../domains/cards/card.queries.ts";
+import "../domains/cards/card.mutations.ts";
 
 export const schema = guardRowIds(builder.toSchema({ sortSchema: true }));

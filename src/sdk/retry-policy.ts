@@ -9,7 +9,13 @@ export interface RetryPolicy {
 export type RetryDecision = { retry: false } | { retry: true; delayMs: number; reason: string };
 
 /** Failures after which the same key may be sent again: nothing ran, or it ran and is stored. */
-const RETRYABLE_CODES = new Set(["IDEMPOTENCY_KEY_IN_USE", "INTERNAL_SERVER_ERROR", "DATABASE_UNAVAILABLE", "RATE_LIMITED"]);
+const RETRYABLE_CODES = new Set([
+  "IDEMPOTENCY_KEY_IN_USE",
+  "INTERNAL_SERVER_ERROR",
+  "DATABASE_UNAVAILABLE",
+  "ISSUER_UNAVAILABLE",
+  "RATE_LIMITED",
+]);
 
 export function retryDecision(error: unknown, attempt: number, policy: RetryPolicy): RetryDecision {
   const backoff = () => {

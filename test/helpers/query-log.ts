@@ -1,14 +1,16 @@
 import { pgliteDatabase } from "./databases.ts";
-import { startTestApp, type TestApp } from "./test-app.ts";
+import { startTestApp, type TestApp, type TestAppOptions } from "./test-app.ts";
 
 /**
  * A test app whose database reports every SQL statement it is sent, so a test can count what one
  * request costs (a query log, as Pothos' own prisma tests keep), whatever code path sent it.
  */
-export async function startCountingApp(): Promise<TestApp & { statementsDuring(work: () => Promise<unknown>): Promise<string[]> }> {
+export async function startCountingApp(
+  options: Omit<TestAppOptions, "db" | "databaseUrl"> = {},
+): Promise<TestApp & { statementsDuring(work: () => Promise<unknown>): Promise<string[]> }> {
   let log: string[] | undefined;
   const db = await pgliteDatabase({ onQuery: (sql) => log?.push(sql) });
-  const t = await startTestApp({ db });
+  const t = await startTestApp({ ...options, db });
   return {
     ...t,
     async statementsDuring(work) {

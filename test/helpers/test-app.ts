@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Server } from "node:http";
 import { type DocumentNode, type GraphQLFormattedError, print } from "graphql";
-import pino from "pino";
+import pino, { type Logger } from "pino";
 import { type App, createApp } from "../../src/app.ts";
 import { createWorkspace } from "../../src/auth/workspaces.ts";
 import { type Config, loadConfig } from "../../src/config.ts";
@@ -64,6 +64,8 @@ export interface TestAppOptions {
   config?: Partial<Config>;
   faults?: IdempotencyFaults;
   poolSize?: number;
+  /** Silent unless TEST_LOG_LEVEL says otherwise. */
+  logger?: Logger;
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -77,7 +79,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const app = createApp({
     config,
     db,
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
+    logger: options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
     encryptionKey: testEncryptionKey,
     faults: options.faults,
   });

@@ -3,12 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ConfirmHoldDocument,
   CreateBalanceDocument,
+  CreateCardDocument,
   CreateWalletDocument,
   CreditWalletDocument,
   DebitWalletDocument,
+  SetCardStatusDocument,
   VoidHoldDocument,
 } from "../../src/sdk/generated.ts";
 import { createPostgresDatabase, postgresAvailable } from "../helpers/databases.ts";
+import { startTestIssuer, type TestIssuer } from "../helpers/issuer.ts";
 import { CREATE_IDENTITY, CREATE_KEY, UPDATE_KEY } from "../helpers/operations.ts";
 import { startTestApp, type TestApp } from "../helpers/test-app.ts";
 import { as } from "../helpers/typed.ts";
@@ -21,15 +24,21 @@ import { credit, newWallet, USD } from "../helpers/wallets.ts";
  */
 describe.skipIf(!postgresAvailable())("every mutation, on PostgreSQL", () => {
   let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
+  let issuer: TestIssuer;
   let servers: TestApp[];
   let keyId: string;
   let walletId: string;
   /** A pending hold for each run of confirmHold and voidHold, by key. */
   const holds: Record<string, string> = {};
+  /** Per test key: an identity of its own (createCard), or a card of its own (setCardStatus). */
+  const identities: Record<string, string> = {};
+  const cards: Record<string, { cardId: string; identityId: string }> = {};
 
   beforeAll(async () => {
     database = await createPostgresDatabase();
-    servers = [await startTestApp({ databaseUrl: database.url }), await startTestApp({ databaseUrl: database.url })];
+    issuer = await startTestIssuer();
+    const config = { issuerUrl: issuer.url };
+    servers = [await startTestApp({ databaseUrl: database.url, config }), await startTestApp({ databaseUrl: database.url, config })];
     const created = await servers[0]!.gql(CREATE_KEY, { input: { clientMutationId: "setup", name: "to-update" } });
     keyId = created.body.data.createKey.key.id;
     walletId = await newWallet(servers[0]!);
@@ -40,9 +49,26 @@ describe.skipIf(!postgresAvailable())("every mutation, on PostgreSQL", () => {
         .DebitWallet({ input: { clientMutationId: `setup-${key}`, walletId, amount: money(100), pending: true } });
       holds[key] = as(debit.data.debitWallet, "DebitWalletPayload").hold!.id;
     }
+    const sdk = servers[0]!.sdk();
+    const identityFor = async (name: string) => {
+      const identity = await sdk.CreateIdentity({ input: { externalId: `holder-${name}` } });
+      if (identity.data.createIdentity?.__typename !== "CreateIdentityPayload") throw new Error("setup failed");
+      return identity.data.createIdentity.identity.id;
+    };
+    for (const key of ["createCard-seq", "createCard-par"]) {
+      identities[key] = await identityFor(key);
+      identities[`${key}-other`] = await identityFor(`${key}-other`);
+    }
+    for (const key of ["setCardStatus-seq", "setCardStatus-par"]) {
+      const identityId = await identityFor(key);
+      const card = await sdk.CreateCard({ input: { identityId } });
+      if (card.data.createCard?.__typename !== "CreateCardPayload") throw new Error("setup failed");
+      cards[key] = { cardId: card.data.createCard.card.id, identityId };
+    }
   });
   afterAll(async () => {
     await Promise.all(servers?.map((server) => server.close()) ?? []);
+    await issuer?.close();
     await database?.drop();
   });
 
@@ -116,6 +142,31 @@ describe.skipIf(!postgresAvailable())("every mutation, on PostgreSQL", () => {
       input: (key: string) => ({ clientMutationId: key, holdId: holds[key]! }),
       other: (key: string) => ({ clientMutationId: key, holdId: holds[key === "voidHold-seq" ? "voidHold-par" : "voidHold-seq"]! }),
       effects: (key: string) => prisma().ledgerTransaction.count({ where: { holdId: holds[key]!, kind: "VOID" } }),
+    },
+    {
+      mutation: "createCard",
+      operation: print(CreateCardDocument),
+      input: (key: string) => ({ clientMutationId: key, identityId: identities[key] }),
+      other: (key: string) => ({ clientMutationId: key, identityId: identities[`${key}-other`] }),
+      // Cards in the database, when the issuer holds exactly as many for those identities.
+      effects: async (key: string) => {
+        const holders = [identities[key]!, identities[`${key}-other`]!];
+        const held = await prisma().card.count({ where: { identityId: { in: holders } } });
+        return held === holders.flatMap((holder) => issuer.cardsOf(holder)).length ? held : Number.NaN;
+      },
+    },
+    {
+      mutation: "setCardStatus",
+      operation: print(SetCardStatusDocument),
+      input: (key: string) => ({ clientMutationId: key, cardId: cards[key]!.cardId, status: "FROZEN" }),
+      other: (key: string) => ({ clientMutationId: key, cardId: cards[key]!.cardId, status: "DELETED" }),
+      // The card frozen, here and at the issuer; never deleted.
+      effects: async (key: string) => {
+        const { cardId, identityId } = cards[key]!;
+        const held = await prisma().card.findFirstOrThrow({ where: { id: cardId } });
+        const atIssuer = issuer.cardsOf(identityId).find((card) => card.id === cardId);
+        return held.status === "FROZEN" && atIssuer?.status === "FROZEN" ? 1 : 0;
+      },
     },
   ];
 

@@ -3,20 +3,28 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ServerProcess } from "../../scripts/fleet.ts";
 import { createWorkspace } from "../../src/auth/workspaces.ts";
 import { type Database, openDatabase } from "../../src/db/database.ts";
+import { createClient } from "../../src/sdk/client.ts";
 import { createPostgresDatabase, postgresAvailable } from "../helpers/databases.ts";
+import { startTestIssuer, type TestIssuer } from "../helpers/issuer.ts";
 import { CREATE_IDENTITY, CREATE_KEY, UPDATE_KEY } from "../helpers/operations.ts";
 import { postGraphQL } from "../helpers/processes.ts";
 
-/** Three server processes on one PostgreSQL database, each sent the same mutations at once. */
+/** Three server processes on one PostgreSQL database and one card issuer, each sent the same mutations at once. */
 describe.skipIf(!postgresAvailable())("scale-out: three servers, one database", () => {
   let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
   let db: Database;
+  let issuer: TestIssuer;
   let servers: ServerProcess[];
   let token: string;
 
   beforeAll(async () => {
     database = await createPostgresDatabase();
-    const env = { DATABASE_URL: database.url, ONCEQL_ENCRYPTION_KEY: randomBytes(32).toString("hex") };
+    issuer = await startTestIssuer();
+    const env = {
+      DATABASE_URL: database.url,
+      ONCEQL_ENCRYPTION_KEY: randomBytes(32).toString("hex"),
+      ONCEQL_ISSUER_URL: issuer.url,
+    };
     servers = await Promise.all([ServerProcess.start(env), ServerProcess.start(env), ServerProcess.start(env)]);
     db = await openDatabase({ databaseUrl: database.url, poolSize: 2 });
     token = (await createWorkspace(db.prisma, "scale-out")).token;
@@ -24,6 +32,7 @@ describe.skipIf(!postgresAvailable())("scale-out: three servers, one database", 
   afterAll(async () => {
     await Promise.all(servers?.map((server) => server.stop()) ?? []);
     await db?.close();
+    await issuer?.close();
     await database?.drop();
   });
 
@@ -65,5 +74,20 @@ describe.skipIf(!postgresAvailable())("scale-out: three servers, one database", 
     for (const response of responses) expect(response.body.data.createKey.__typename).toBe("CreateKeyPayload");
     expect(await db.prisma.identity.count({ where: { externalId: "so-shared" } })).toBe(1);
     expect(await db.prisma.apiKey.count({ where: { name: { startsWith: "so-many-" } } })).toBe(30);
+  });
+
+  it("20 createCard keys for one identity on every server at once: one card at the issuer and in the database, 20 answers naming it", async () => {
+    const clients = servers.map((server) => createClient({ url: `${server.url}/graphql`, token, maxAttempts: 1 }));
+    const holder = await clients[0]!.CreateIdentity({ input: { externalId: "so-card-holder" } });
+    if (holder.data.createIdentity?.__typename !== "CreateIdentityPayload") throw new Error("setup failed");
+    const identityId = holder.data.createIdentity.identity.id;
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => clients[i % 3]!.CreateCard({ input: { clientMutationId: `so-card-${i}`, identityId } })),
+    );
+    const named = responses.map(({ data }) => (data.createCard?.__typename === "CreateCardPayload" ? data.createCard.card.id : undefined));
+    const atIssuer = issuer.cardsOf(identityId);
+    expect(atIssuer).toHaveLength(1);
+    expect(named).toEqual(Array(20).fill(atIssuer[0]!.id));
+    expect(await db.prisma.card.count({ where: { identityId } })).toBe(1);
   });
 });
