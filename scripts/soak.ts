@@ -2,8 +2,9 @@
 // one PostgreSQL database and one card issuer simulator while faults are injected (servers killed
 // with SIGKILL and restarted, their database connections terminated, issuer responses lost or
 // failed), then an audit: every operation has exactly one effect, the cards at the issuer and in
-// the database agree one to one, and no identity has two ACTIVE cards. Prints a summary; exits 1
-// when anything was duplicated, lost or out of step.
+// the database agree one to one, no identity has two ACTIVE cards, every ledger transaction is one
+// a client was told about (or a hold's expiry) and every one a client was told about is there, and
+// `ledger verify` passes. Prints a summary; exits 1 when anything was duplicated, lost or out of step.
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
@@ -11,6 +12,7 @@ import pg from "pg";
 import { createWorkspace } from "../src/auth/workspaces.ts";
 import { openDatabase } from "../src/db/database.ts";
 import { applyMigrations } from "../src/db/migrations.ts";
+import { formatAudit, verifyLedger } from "../src/domains/ledger/ledger.verify.ts";
 import { createClient, type OnceqlClient } from "../src/index.ts";
 import { startIssuerSimulator } from "../src/issuer-simulator/server.ts";
 import { ServerProcess } from "./fleet.ts";
@@ -24,7 +26,19 @@ const { values: args } = parseArgs({
   },
 });
 const seconds = Number(args.seconds);
-const KINDS = ["createKey", "createIdentity", "updateKey", "createCard", "setCardStatus"] as const;
+const KINDS = [
+  "createKey",
+  "creditWallet",
+  "createIdentity",
+  "debitWallet",
+  "updateKey",
+  "confirmHold",
+  "createCard",
+  "debitWallet",
+  "setCardStatus",
+  "voidHold",
+] as const;
+const WALLETS = 4;
 const CARD_HOLDERS = 8;
 const CARD_STATUSES = ["FROZEN", "ACTIVE", "DELETED"] as const;
 const dbName = `onceql_soak_${randomBytes(4).toString("hex")}`;
@@ -35,6 +49,10 @@ interface Operation {
   kind: (typeof KINDS)[number];
   attempts: number;
   done: boolean;
+  /** The ledger transaction its answer named, if any. */
+  transactionId?: string;
+  /** What it answered with (the payload's or the error's type). */
+  answer?: string;
 }
 
 await adminSql(`CREATE DATABASE ${dbName}`);
@@ -70,6 +88,24 @@ for (let i = 0; i < CARD_HOLDERS; i++) {
   if (holder.data.createIdentity?.__typename !== "CreateIdentityPayload") throw new Error("setup failed");
   holders.push(holder.data.createIdentity.identity.id);
 }
+const wallets: string[] = [];
+const setupTransactions: string[] = [];
+for (let i = 0; i < WALLETS; i++) {
+  const wallet = await clients[0]!.CreateWallet({ input: { name: `soak-wallet-${i}` } });
+  if (wallet.data.createWallet?.__typename !== "CreateWalletPayload") throw new Error("setup failed");
+  const walletId = wallet.data.createWallet.wallet.id;
+  wallets.push(walletId);
+  // A promotion that runs out part way through, so debits from ["*"] see a balance expire.
+  const expiresAt = new Date(Date.now() + (seconds * 1_000) / 2).toISOString();
+  await clients[0]!.CreateBalance({ input: { walletId, name: "promo", priority: 1, expiresAt } });
+  const funded = await clients[0]!.CreditWallet({ input: { walletId, amount: { asset: "USD/2", value: "5000" }, balance: "promo" } });
+  if (funded.data.creditWallet?.__typename !== "CreditWalletPayload") throw new Error("setup failed");
+  setupTransactions.push(funded.data.creditWallet.transaction.id);
+}
+/** Pending holds the clients have been told about, for confirmHold and voidHold to pick from. */
+const knownHolds: string[] = [];
+const usd = (value: number) => ({ asset: "USD/2", value: String(value) });
+const pick = <T>(list: T[]) => list[Math.floor(Math.random() * list.length)]!;
 /** Cards the clients have been told about, for setCardStatus to pick from. */
 const knownCards: string[] = [];
 const cardOutcomes = new Map<string, number>();
@@ -83,42 +119,91 @@ async function worker(id: number): Promise<void> {
     const operation: Operation = { key: `soak-${id}-${n}`, kind, attempts: 0, done: false };
     operations.push(operation);
     const result = await attempt(
-      kind === "createKey"
-        ? client.CreateKey({ input: { clientMutationId: operation.key, name: operation.key, externalId: `soak-owner-${n % 7}` } })
-        : kind === "createIdentity"
-          ? client.CreateIdentity({ input: { clientMutationId: operation.key, externalId: operation.key } })
-          : kind === "updateKey"
-            ? client.UpdateKey({ input: { clientMutationId: operation.key, keyId: targetKeyId, externalId: operation.key } })
-            : kind === "createCard" || knownCards.length === 0
-              ? client
-                  .CreateCard({ input: { clientMutationId: operation.key, identityId: holders[(id * 7 + n) % holders.length]! } })
-                  .then((r) => {
-                    countOutcome(r.data.createCard?.__typename);
-                    if (r.data.createCard?.__typename === "CreateCardPayload" && !knownCards.includes(r.data.createCard.card.id)) {
-                      knownCards.push(r.data.createCard.card.id);
-                    }
-                    return r;
-                  })
-              : client
-                  .SetCardStatus({
-                    input: {
-                      clientMutationId: operation.key,
-                      cardId: knownCards[Math.floor(Math.random() * knownCards.length)]!,
-                      status: CARD_STATUSES[Math.floor(Math.random() * CARD_STATUSES.length)]!,
-                    },
-                  })
-                  .then((r) => {
-                    countOutcome(r.data.setCardStatus?.__typename);
-                    // A deleted card stays deleted: stop picking it.
-                    if (r.data.setCardStatus?.__typename === "CardNotFoundError") {
-                      knownCards.splice(knownCards.indexOf(r.data.setCardStatus.cardId), 1);
-                    }
-                    return r;
-                  }),
+      kind === "creditWallet" || kind === "debitWallet" || kind === "confirmHold" || kind === "voidHold"
+        ? ledgerOperation(client, operation)
+        : kind === "createKey"
+          ? client.CreateKey({ input: { clientMutationId: operation.key, name: operation.key, externalId: `soak-owner-${n % 7}` } })
+          : kind === "createIdentity"
+            ? client.CreateIdentity({ input: { clientMutationId: operation.key, externalId: operation.key } })
+            : kind === "updateKey"
+              ? client.UpdateKey({ input: { clientMutationId: operation.key, keyId: targetKeyId, externalId: operation.key } })
+              : kind === "createCard" || knownCards.length === 0
+                ? client
+                    .CreateCard({ input: { clientMutationId: operation.key, identityId: holders[(id * 7 + n) % holders.length]! } })
+                    .then((r) => {
+                      countOutcome(r.data.createCard?.__typename);
+                      if (r.data.createCard?.__typename === "CreateCardPayload" && !knownCards.includes(r.data.createCard.card.id)) {
+                        knownCards.push(r.data.createCard.card.id);
+                      }
+                      return r;
+                    })
+                : client
+                    .SetCardStatus({
+                      input: {
+                        clientMutationId: operation.key,
+                        cardId: knownCards[Math.floor(Math.random() * knownCards.length)]!,
+                        status: CARD_STATUSES[Math.floor(Math.random() * CARD_STATUSES.length)]!,
+                      },
+                    })
+                    .then((r) => {
+                      countOutcome(r.data.setCardStatus?.__typename);
+                      // A deleted card stays deleted: stop picking it.
+                      if (r.data.setCardStatus?.__typename === "CardNotFoundError") {
+                        knownCards.splice(knownCards.indexOf(r.data.setCardStatus.cardId), 1);
+                      }
+                      return r;
+                    }),
     );
     operation.attempts = result.attempts;
     operation.done = result.ok;
   }
+}
+
+/** A ledger mutation with the operation's key; notes the transaction its answer names. */
+async function ledgerOperation(client: OnceqlClient, operation: Operation): Promise<{ attempts: number }> {
+  const { key, kind } = operation;
+  const metadata = { key };
+  if (kind === "creditWallet" || (kind !== "debitWallet" && knownHolds.length === 0)) {
+    const r = await client.CreditWallet({
+      input: { clientMutationId: key, walletId: pick(wallets), amount: usd(1 + Math.floor(Math.random() * 100)), metadata },
+    });
+    operation.answer = r.data.creditWallet?.__typename;
+    if (r.data.creditWallet?.__typename === "CreditWalletPayload") operation.transactionId = r.data.creditWallet.transaction.id;
+    return r;
+  }
+  if (kind === "debitWallet") {
+    const pending = Math.random() < 0.5;
+    const r = await client.DebitWallet({
+      input: {
+        clientMutationId: key,
+        walletId: pick(wallets),
+        amount: usd(1 + Math.floor(Math.random() * 150)),
+        balances: Math.random() < 0.5 ? ["*"] : ["main"],
+        pending,
+        holdExpiresInSeconds: pending ? 1 + Math.floor(Math.random() * 8) : undefined,
+        metadata,
+      },
+    });
+    operation.answer = r.data.debitWallet?.__typename;
+    if (r.data.debitWallet?.__typename === "DebitWalletPayload") {
+      operation.transactionId = r.data.debitWallet.transaction.id;
+      if (r.data.debitWallet.hold) knownHolds.push(r.data.debitWallet.hold.id);
+    }
+    return r;
+  }
+  const holdId = pick(knownHolds);
+  if (kind === "confirmHold") {
+    const amount = Math.random() < 0.5 ? String(1 + Math.floor(Math.random() * 40)) : undefined;
+    const r = await client.ConfirmHold({ input: { clientMutationId: key, holdId, amount, final: Math.random() < 0.3 } });
+    operation.answer = r.data.confirmHold?.__typename;
+    if (r.data.confirmHold?.__typename === "ConfirmHoldPayload") operation.transactionId = r.data.confirmHold.transaction.id;
+    if (r.data.confirmHold?.__typename === "HoldNotPendingError") knownHolds.splice(knownHolds.indexOf(holdId), 1);
+    return r;
+  }
+  const r = await client.VoidHold({ input: { clientMutationId: key, holdId } });
+  operation.answer = r.data.voidHold?.__typename;
+  if (knownHolds.includes(holdId)) knownHolds.splice(knownHolds.indexOf(holdId), 1);
+  return r;
 }
 
 /** The client retries by itself; one that still gives up is reported, not fatal. */
@@ -176,8 +261,9 @@ let duplicated = 0;
 let lost = 0;
 const count = async (sql: string, params: unknown[]) => Number((await db.bookkeeping.query<{ n: number }>(sql, params)).rows[0]!.n);
 for (const operation of operations) {
-  // Cards are audited below, against the issuer: their effects are not counted per key.
-  if (operation.kind === "createCard" || operation.kind === "setCardStatus") continue;
+  // Cards are audited below, against the issuer, and the ledger against its answers: their effects
+  // are not counted per key.
+  if (!["createKey", "createIdentity", "updateKey"].includes(operation.kind)) continue;
   const effects =
     operation.kind === "createKey"
       ? await count("SELECT count(*)::int AS n FROM api_keys WHERE name = $1", [operation.key])
@@ -209,6 +295,22 @@ const ownersWithTwoActive = (cards: { owner: string; status: string }[]) => {
 const identitiesWithTwoActiveCards =
   ownersWithTwoActive([...atIssuer.values()].map((card) => ({ owner: card.userId, status: card.status }))) +
   ownersWithTwoActive([...held.values()].map((card) => ({ owner: card.identity_id, status: card.status })));
+// The ledger: every transaction a client was told about is there, and every other one is a hold's
+// expiry (or a void, whose answer names no transaction); and the books balance.
+const told = new Set([
+  ...setupTransactions,
+  ...operations.flatMap((operation) => (operation.transactionId ? [operation.transactionId] : [])),
+]);
+const transactions = (await db.bookkeeping.query<{ id: string; kind: string }>("SELECT id, kind FROM ledger_transactions", [])).rows;
+const ledgerLost = [...told].filter((id) => !transactions.some((transaction) => transaction.id === id)).length;
+const voidsTold = operations.filter((operation) => operation.answer === "VoidHoldPayload").length;
+const voids = transactions.filter((transaction) => transaction.kind === "VOID").length;
+const ledgerDuplicated =
+  transactions.filter((transaction) => !told.has(transaction.id) && transaction.kind !== "EXPIRE" && transaction.kind !== "VOID").length +
+  Math.max(0, voids - voidsTold);
+lost += ledgerLost + Math.max(0, voidsTold - voids);
+duplicated += ledgerDuplicated;
+const ledgerAudit = await verifyLedger(db.prisma);
 const stuck = await count(
   "SELECT count(*)::int AS n FROM idempotency_records WHERE status = 'IN_PROGRESS' AND lease_expires_at < now()",
   [],
@@ -226,6 +328,13 @@ const summary = {
   cardOutcomes: Object.fromEntries(cardOutcomes),
   cardsOutOfStep,
   identitiesWithTwoActiveCards,
+  ledgerTransactions: transactions.length,
+  holdsExpired: transactions.filter((transaction) => transaction.kind === "EXPIRE").length,
+  ledgerAnswers: operations.reduce<Record<string, number>>((answers, operation) => {
+    if (operation.answer && /Wallet|Hold/.test(operation.kind)) answers[operation.answer] = (answers[operation.answer] ?? 0) + 1;
+    return answers;
+  }, {}),
+  ledgerVerified: ledgerAudit.ok,
   keysRetried: operations.filter((op) => op.attempts > 1).length,
   operationsNeverAcknowledged: unacknowledged,
   effectsDuplicated: duplicated,
@@ -233,11 +342,18 @@ const summary = {
   keysStuckPastLease: stuck,
 };
 console.log(JSON.stringify(summary, null, 2));
+if (!ledgerAudit.ok) console.log(formatAudit(ledgerAudit));
 
 await Promise.all(servers.map((server) => server.stop()));
 await issuer.close();
 await db.close();
 await adminSql(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
 const clean =
-  duplicated === 0 && lost === 0 && stuck === 0 && unacknowledged === 0 && cardsOutOfStep === 0 && identitiesWithTwoActiveCards === 0;
+  duplicated === 0 &&
+  lost === 0 &&
+  stuck === 0 &&
+  unacknowledged === 0 &&
+  cardsOutOfStep === 0 &&
+  identitiesWithTwoActiveCards === 0 &&
+  ledgerAudit.ok;
 process.exit(clean ? 0 : 1);

@@ -35,3 +35,16 @@ it("examples/cards.ts gets one card from the issuer simulator the server started
   expect(server.issuerSimulator?.state.all()).toHaveLength(1);
   expect(await server.db.prisma.card.count()).toBe(1);
 });
+
+it("examples/wallets.ts spends the promotion first, replays its pending debit, and confirms part of it", async () => {
+  const example = spawnEntry("examples/wallets.ts", [], { ONCEQL_URL: `${server.url}/graphql`, ONCEQL_TOKEN: server.devToken! });
+  expect(await example.exited, example.output()).toBe(0);
+  expect(example.output()).toMatch(/wallet:\S+:promo -> hold:\S+: 1500 USD\/2/);
+  expect(example.output()).toMatch(/wallet:\S+:main -> hold:\S+: 2500 USD\/2/);
+  expect(example.output()).toContain("retry replayed: true, same hold: true");
+  expect(example.output()).toContain("hold CONFIRMED, 2 postings");
+  // 2500 confirmed uses the promotion first (1500), then 1000 of main; the other 1500 goes back to main.
+  expect(example.output()).toContain("main: 9000 USD/2");
+  expect(example.output()).toContain("promo: 0 USD/2");
+  expect(await server.db.prisma.hold.count()).toBe(1);
+});
