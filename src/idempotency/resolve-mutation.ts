@@ -18,7 +18,11 @@ export interface MutationScope {
    * `namespace` (one namespace per kind of row, so ids of two kinds never collide).
    */
   idFor(namespace: string): string;
-  /** Keeps the work so far even if the mutation then answers with a UserError (see ExecutionScope). */
+  /**
+   * Keeps the work so far even if the mutation then answers with a UserError (see ExecutionScope).
+   * Everything before it is kept, so call it after housekeeping and before any effect of the
+   * mutation's own.
+   */
   checkpoint(): Promise<void>;
   services: Services;
 }

@@ -69,27 +69,63 @@ export interface DebitResult {
  * them, whatever has expired since.
  */
 export async function debitWallet(scope: MutationScope, input: Debit): Promise<DebitResult> {
-  const { tx, workspaceId } = scope;
-  const amount = requireMoney("amount", input.amount);
-  const names = requireBalanceSelection(input.balances);
-  const expiresInSeconds = requireHoldExpiry(input);
-  const metadata = optionalMetadata(input.metadata);
   const holdId = input.pending ? scope.idFor(HOLD_ID_NAMESPACE) : undefined;
   if (holdId) {
     // The key made this hold before, and its stored outcome has expired since: that hold is the answer.
-    const existing = await findHold(tx, workspaceId, holdId);
+    const existing = await findHold(scope.tx, scope.workspaceId, holdId);
     if (existing) return { transaction: await findPosted(scope, existing.transactionId), hold: existing };
   }
-  const wallet = await lockWallet(tx, workspaceId, input.walletId);
-  if (wallet.dueHolds && (await expireDueHolds(tx, workspaceId, input.walletId)) > 0) await scope.checkpoint();
-  const sources = await spendable(scope, input.walletId, amount.asset, names);
+  const checked = checkDebit(input);
+  await prepareWallet(scope, input.walletId);
+  return takeFunds(scope, input.walletId, checked, holdId);
+}
+
+/**
+ * The first step of every mutation that takes money from a wallet, before any effect of its own:
+ * takes the wallet's lock and releases its expired holds, a release that is kept even if the
+ * mutation then answers with a UserError (it is a checkpoint: everything before it is kept).
+ */
+export async function prepareWallet(scope: MutationScope, walletId: string): Promise<void> {
+  const wallet = await lockWallet(scope.tx, scope.workspaceId, walletId);
+  if (wallet.dueHolds && (await expireDueHolds(scope.tx, scope.workspaceId, walletId)) > 0) await scope.checkpoint();
+}
+
+/** A debit's input, checked: what `takeFunds` moves. */
+export interface CheckedDebit {
+  amount: Money;
+  balances: string[] | "all";
+  expiresInSeconds?: number;
+  metadata?: unknown;
+}
+
+export function checkDebit(input: Omit<Debit, "walletId">): CheckedDebit {
+  return {
+    amount: requireMoney("amount", input.amount),
+    balances: requireBalanceSelection(input.balances),
+    expiresInSeconds: requireHoldExpiry(input),
+    metadata: optionalMetadata(input.metadata),
+  };
+}
+
+/**
+ * Takes `amount` from the wallet's balances, in order, to the world, or into the hold `holdId`;
+ * InsufficientFundsError when they do not hold enough. Run after `prepareWallet` (it takes the
+ * lock again, which costs nothing in the same transaction, and releases any hold that expired
+ * since, without a checkpoint: its caller may have done work of its own by now).
+ */
+export async function takeFunds(scope: MutationScope, walletId: string, debit: CheckedDebit, holdId?: string): Promise<DebitResult> {
+  const { tx, workspaceId } = scope;
+  const { amount } = debit;
+  const wallet = await lockWallet(tx, workspaceId, walletId);
+  if (wallet.dueHolds) await expireDueHolds(tx, workspaceId, walletId);
+  const sources = await spendable(scope, walletId, amount.asset, debit.balances);
   const postings: NewPosting[] = [];
-  const destination = holdId ? holdAccount(input.walletId, holdId) : world;
+  const destination = holdId ? holdAccount(walletId, holdId) : world;
   let left = amount.value;
   for (const source of sources) {
     if (left === 0n) break;
     const take = source.balance < left ? source.balance : left;
-    if (take > 0n) postings.push({ source: balanceAccount(input.walletId, source), destination, asset: amount.asset, amount: take });
+    if (take > 0n) postings.push({ source: balanceAccount(walletId, source), destination, asset: amount.asset, amount: take });
     left -= take;
   }
   if (left > 0n) {
@@ -97,20 +133,20 @@ export async function debitWallet(scope: MutationScope, input: Debit): Promise<D
     throw new InsufficientFundsError(amount, { asset: amount.asset, value: available });
   }
   const transaction = await postTransaction(tx, workspaceId, {
-    walletId: input.walletId,
+    walletId,
     kind: holdId ? "HOLD" : "DEBIT",
     holdId,
-    metadata,
+    metadata: debit.metadata,
     postings,
   });
   if (!holdId) return { transaction, hold: null };
   const hold = await openHold(tx, {
     id: holdId,
     workspaceId,
-    walletId: input.walletId,
+    walletId,
     amount,
     transactionId: transaction.id,
-    expiresInSeconds,
+    expiresInSeconds: debit.expiresInSeconds,
   });
   return { transaction, hold };
 }
@@ -153,7 +189,7 @@ function requireBalanceSelection(balances: string[]): string[] | "all" {
   return balances.map((name) => requireBalanceName("balances", name));
 }
 
-function requireHoldExpiry(input: Debit): number | undefined {
+function requireHoldExpiry(input: Pick<Debit, "pending" | "holdExpiresInSeconds">): number | undefined {
   const seconds = input.holdExpiresInSeconds;
   if (seconds == null) return undefined;
   if (!input.pending) throw new InvalidInputError("holdExpiresInSeconds", "holdExpiresInSeconds is for pending debits only");
