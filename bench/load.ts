@@ -14,6 +14,10 @@ export interface Phase {
   /** Cycle the counter over this many values (replays of keys executed before). */
   cycle?: number;
   headers?: Record<string, string>;
+  /** `%W%` in a body is replaced by one of these, in turn (a different wallet per request). */
+  wallets?: string[];
+  /** Every answer must hold this text; the others are counted as mismatches. */
+  expectText?: string;
 }
 
 export interface PhaseResult {
@@ -22,6 +26,7 @@ export interface PhaseResult {
   durationS: number;
   non2xx: number;
   errors: number;
+  mismatches: number;
 }
 
 function run(phase: Phase): Promise<PhaseResult> {
@@ -30,7 +35,8 @@ function run(phase: Phase): Promise<PhaseResult> {
   const next = () => {
     const n = (phase.from ?? 0) + (phase.cycle ? i % phase.cycle : i);
     i++;
-    return phase.body.replaceAll("%N%", String(n));
+    const body = phase.body.replaceAll("%N%", String(n));
+    return phase.wallets ? body.replaceAll("%W%", phase.wallets[n % phase.wallets.length]!) : body;
   };
   return new Promise((resolve, reject) => {
     const instance = autocannon(
@@ -41,6 +47,7 @@ function run(phase: Phase): Promise<PhaseResult> {
         ...(phase.amount ? { amount: phase.amount } : { duration: phase.durationS }),
         headers: { "content-type": "application/json", authorization: `Bearer ${phase.token}`, ...phase.headers },
         requests: [{ setupRequest: (request) => ({ ...request, body: next() }) }],
+        ...(phase.expectText ? { verifyBody: (body: string | Buffer | undefined) => String(body ?? "").includes(phase.expectText!) } : {}),
       },
       (error, result) => {
         if (error) return reject(error);
@@ -50,6 +57,7 @@ function run(phase: Phase): Promise<PhaseResult> {
           durationS: result.duration,
           non2xx: result.non2xx,
           errors: result.errors,
+          mismatches: (result as { mismatches?: number }).mismatches ?? 0,
         });
       },
     );

@@ -1,6 +1,7 @@
 // The server under benchmark: what `npm start` serves, plus a second app over the same database
 // that runs each mutation's resolver without the idempotency wrapper (the baseline), answering
-// requests that carry BASELINE_HEADER. Prints one JSON line with its URL and a workspace token.
+// requests that carry BASELINE_HEADER. A debit needs a transaction of its own to be correct (it locks,
+// reads, then writes), so the baseline gives it one; createIdentity is one autocommit INSERT. Prints one JSON line with its URL and a workspace token.
 import pino from "pino";
 import { createApp } from "../src/app.ts";
 import { createWorkspace } from "../src/auth/workspaces.ts";
@@ -12,7 +13,13 @@ const config = loadConfig();
 const logger = pino({ level: "silent" });
 const { db, encryptionKey } = await openResources(config, logger);
 const app = createApp({ config, db, logger, encryptionKey });
-const baseline = createApp({ config, db, logger, encryptionKey, mutationRunner: new WithoutIdempotency(db.prisma) });
+const baseline = createApp({
+  config,
+  db,
+  logger,
+  encryptionKey,
+  mutationRunner: new WithoutIdempotency(db.prisma, new Set(["debitWallet"])),
+});
 const http = await listen((request, response) => (request.headers[BASELINE_HEADER] ? baseline : app).yoga(request, response), config);
 const { token } = await createWorkspace(db.prisma, "bench");
 console.log(JSON.stringify({ url: urlOf(http, config), token, pid: process.pid }));
