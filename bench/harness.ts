@@ -82,6 +82,7 @@ export async function checked(
   phase: Phase,
   expect: { executions?: number; replays?: number },
 ): Promise<PhaseResult> {
+  await settled(server, mutation);
   const before = { executions: await counter(server, mutation, "executions"), replays: await counter(server, mutation, "replays") };
   const result = await load(phase);
   for (const name of ["executions", "replays"] as const) {
@@ -94,6 +95,20 @@ export async function checked(
   }
   requireClean(result);
   return result;
+}
+
+/**
+ * Waits for requests a timed phase left in flight (the load generator stops sending at its
+ * deadline; the server still finishes what it had): until the counter holds still.
+ */
+async function settled(server: BenchServer, mutation: string): Promise<void> {
+  let last = await counter(server, mutation, "executions");
+  for (;;) {
+    await sleep(300);
+    const now = await counter(server, mutation, "executions");
+    if (now === last) return;
+    last = now;
+  }
 }
 
 /** A phase whose answers were all what it meant them to be. */
