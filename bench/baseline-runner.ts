@@ -34,6 +34,10 @@ export class WithoutIdempotency implements MutationRunner {
     return 0;
   }
 
+  async running(): Promise<undefined> {
+    return undefined;
+  }
+
   async flushCounts(): Promise<void> {}
 
   async close(): Promise<void> {}

@@ -16,8 +16,8 @@ export interface BenchServer {
   child: ChildProcess;
 }
 
-export async function startBenchServer(env: Record<string, string>): Promise<BenchServer> {
-  const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", path.join(here, "server.ts")], {
+export async function startBenchServer(env: Record<string, string>, nodeArgs: string[] = []): Promise<BenchServer> {
+  const child = spawn(process.execPath, ["--expose-gc", ...nodeArgs, "--import", "tsx", path.join(here, "server.ts")], {
     cwd: root,
     env: { ...process.env, PORT: "0", LOG_LEVEL: "silent", ...env },
     stdio: ["ignore", "pipe", "inherit"],

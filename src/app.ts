@@ -72,11 +72,11 @@ mutation CreateKey {
 export function createApp(options: AppOptions): App {
   const { config, db, logger } = options;
   const metrics = new Registry();
-  const store = new RecordStore(db.bookkeeping, config.idempotencyTtlMs, config.idempotencyLeaseMs);
+  const store = new RecordStore(db.bookkeeping, config.idempotencyTtlMs);
   const idempotency =
     options.mutationRunner ??
     new IdempotentExecutor({
-      prisma: db.prisma,
+      db,
       store,
       codec: new OutcomeCodec(new OutcomeCipher(options.encryptionKey)),
       cache: new OutcomeCache(),

@@ -1,6 +1,22 @@
 import path from "node:path";
 import ms from "ms";
 
+/**
+ * What every PostgreSQL session of the server is told: a duplicate waits for the attempt holding
+ * its key at most ONCEQL_IDEMPOTENCY_WAIT_MS (then IDEMPOTENCY_KEY_IN_USE); a statement runs at
+ * most ONCEQL_IDEMPOTENCY_LEASE_MS; and a session whose client went silent inside a transaction
+ * (a server cut off by the network, its connections never closed) is ended by PostgreSQL after a
+ * third of the lease, 10 s by default (longer than one call to the card issuer), which frees the
+ * keys it held.
+ */
+export function sessionSettings(config: Config) {
+  return {
+    lockTimeoutMs: config.idempotencyWaitMs,
+    statementTimeoutMs: config.idempotencyLeaseMs,
+    idleInTransactionTimeoutMs: Math.max(Math.round(config.idempotencyLeaseMs / 3), config.issuerTimeoutMs + 2_000),
+  };
+}
+
 /** Everything the server reads from its environment, parsed once at start. */
 export interface Config {
   port: number;
@@ -10,7 +26,7 @@ export interface Config {
   dataDir: string;
   idempotencyTtlMs: number;
   idempotencyWaitMs: number;
-  /** How long an attempt holds a key; a holder that died releases it when this runs out. */
+  /** The longest one attempt at a mutation may run (and any one statement); past it, it is rolled back. */
   idempotencyLeaseMs: number;
   /** 32 bytes; unset means a key generated and kept in `dataDir`. */
   encryptionKey: Buffer | undefined;

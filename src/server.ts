@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { Logger } from "pino";
 import { type App, createApp } from "./app.ts";
-import { type Config, ConfigError, loadConfig } from "./config.ts";
+import { type Config, ConfigError, loadConfig, sessionSettings } from "./config.ts";
 import { type Database, openDatabase } from "./db/database.ts";
 import { applyMigrations } from "./db/migrations.ts";
 import { ensureDevWorkspace, loadOrCreateEncryptionKey } from "./dev-secrets.ts";
@@ -114,7 +114,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 /** Opens the configured database, applies pending migrations, and finds or makes the secrets. */
 export async function openResources(config: Config, logger: Logger): Promise<ServerResources> {
   const embedded = !config.databaseUrl;
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, session: sessionSettings(config) });
   try {
     const applied = await applyMigrations(db.adapterFactory);
     if (applied.length) logger.info({ migrations: applied }, "applied migrations");

@@ -6,6 +6,7 @@ import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapt
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../generated/prisma/client.ts";
+import { BindingAdapterFactory, type OpenTransaction } from "./bound-transactions.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
 
 export type DatabaseKind = "pglite" | "postgresql";
@@ -21,13 +22,30 @@ export interface Database {
   kind: DatabaseKind;
   prisma: PrismaClient;
   /**
-   * For bookkeeping that needs no durable commit of its own (idempotency claims, releases,
-   * counters): on PostgreSQL a small pool with synchronous_commit off, so these writes skip the
-   * WAL flush. A mutation's own transaction commits durably, and with it every earlier WAL record.
+   * A transaction the idempotency wrapper drives itself: its own statements go straight to the
+   * driver, and the Prisma queries made inside its `run` go into it (see bound-transactions.ts).
+   */
+  begin(): Promise<OpenTransaction>;
+  /**
+   * For bookkeeping that needs no durable commit of its own (replay counters): on PostgreSQL a
+   * small pool with synchronous_commit off, so these writes skip the WAL flush.
    */
   bookkeeping: RawSql;
+  /** For migrations: the schema engine connects (and disposes of) adapters of its own. */
   adapterFactory: SqlMigrationAwareDriverAdapterFactory;
   close(): Promise<void>;
+}
+
+/**
+ * PostgreSQL settings for every connection of the pool: how long any lock may be waited for (a
+ * duplicate waiting for the attempt that holds its clientMutationId), how long a statement may run,
+ * and how soon the server itself ends a session whose client went silent in a transaction (a
+ * network partition), which releases everything that transaction held.
+ */
+export interface SessionSettings {
+  lockTimeoutMs: number;
+  statementTimeoutMs: number;
+  idleInTransactionTimeoutMs: number;
 }
 
 export interface DatabaseOptions {
@@ -37,16 +55,18 @@ export interface DatabaseOptions {
   dataDir?: string;
   /** Connections in the PostgreSQL pool. */
   poolSize?: number;
-  /** Told every SQL statement sent, Prisma's and the bookkeeping's (a query log, for tests that count them). */
+  /** PostgreSQL: settings of every connection of the pool. */
+  session?: SessionSettings;
+  /** Told every SQL statement sent, Prisma's, the wrapper's and the bookkeeping's (a query log, for tests that count them). */
   onQuery?: (sql: string) => void;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10, options.onQuery);
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options);
   return openPglite(options.dataDir, options.onQuery);
 }
 
-function newPrismaClient(adapter: SqlMigrationAwareDriverAdapterFactory, onQuery: ((sql: string) => void) | undefined): PrismaClient {
+function newPrismaClient(adapter: BindingAdapterFactory, onQuery: ((sql: string) => void) | undefined): PrismaClient {
   if (!onQuery) return new PrismaClient({ adapter });
   const prisma = new PrismaClient({ adapter, log: [{ emit: "event", level: "query" }] });
   prisma.$on("query", (event) => onQuery(event.query));
@@ -63,20 +83,67 @@ function logged(sql: RawSql, onQuery: ((sql: string) => void) | undefined): RawS
   };
 }
 
-function openPostgres(connectionString: string, max: number, onQuery?: (sql: string) => void): Database {
-  const adapterFactory = new PrismaPg({ connectionString, max, connectionTimeoutMillis: 5_000 });
-  const prisma = newPrismaClient(adapterFactory, onQuery);
+/** The wrapper's own statements, reported to the query log too. */
+function loggedBegin(binding: BindingAdapterFactory, onQuery: ((sql: string) => void) | undefined): () => Promise<OpenTransaction> {
+  if (!onQuery) return () => binding.begin();
+  return async () => {
+    onQuery("BEGIN");
+    const transaction = await binding.begin();
+    return {
+      literal: (value) => transaction.literal(value),
+      run: (work) => transaction.run(work),
+      rollback: () => transaction.rollback(),
+      send: (script) => {
+        onQuery(script);
+        return transaction.send(script);
+      },
+      commit: (lastScript) => {
+        onQuery(lastScript);
+        return transaction.commit(lastScript);
+      },
+    };
+  };
+}
+
+/** Connection options that apply PostgreSQL settings to each session. */
+function sessionOptions(session: SessionSettings | undefined): string | undefined {
+  if (!session) return undefined;
+  return [
+    `-c lock_timeout=${Math.round(session.lockTimeoutMs)}`,
+    `-c statement_timeout=${Math.round(session.statementTimeoutMs)}`,
+    `-c idle_in_transaction_session_timeout=${Math.round(session.idleInTransactionTimeoutMs)}`,
+    // A client that vanished without closing its connection is noticed by the server's keepalives,
+    // and data it never acknowledges makes the server give up on it, in seconds rather than minutes.
+    "-c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3",
+    `-c tcp_user_timeout=${Math.round(session.idleInTransactionTimeoutMs)}`,
+  ].join(" ");
+}
+
+function openPostgres(connectionString: string, options: DatabaseOptions): Database {
+  const max = options.poolSize ?? 10;
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    connectionTimeoutMillis: 5_000,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 5_000,
+    options: sessionOptions(options.session),
+  });
+  // An idle client that loses its connection emits here; the pool replaces it on next use.
+  pool.on("error", () => {});
+  const binding = new BindingAdapterFactory(new PrismaPg(pool), "postgresql");
+  const prisma = newPrismaClient(binding, options.onQuery);
   const bookkeeping = new pg.Pool({
     connectionString,
     max: Math.max(2, Math.ceil(max / 2)),
     connectionTimeoutMillis: 5_000,
     options: "-c synchronous_commit=off",
   });
-  // An idle client that loses its connection emits here; the pool replaces it on next use.
   bookkeeping.on("error", () => {});
   return {
     kind: "postgresql",
     prisma,
+    begin: loggedBegin(binding, options.onQuery),
     bookkeeping: logged(
       {
         query: async (text, params, name) => {
@@ -84,12 +151,13 @@ function openPostgres(connectionString: string, max: number, onQuery?: (sql: str
           return { rows: result.rows, rowCount: result.rowCount ?? 0 };
         },
       },
-      onQuery,
+      options.onQuery,
     ),
-    adapterFactory,
+    // Pools of their own, which the schema engine ends: it migrates under a session-level lock.
+    adapterFactory: new PrismaPg({ connectionString, max: 2, connectionTimeoutMillis: 5_000 }),
     async close() {
       await prisma.$disconnect();
-      await bookkeeping.end();
+      await Promise.all([pool.end(), bookkeeping.end()]);
     },
   };
 }
@@ -110,11 +178,13 @@ async function openPglite(dataDir: string | undefined, onQuery?: (sql: string) =
     pglite = await PGlite.create();
   }
   const adapterFactory = new PrismaPGlite(pglite);
-  const prisma = newPrismaClient(adapterFactory, onQuery);
+  const binding = new BindingAdapterFactory(adapterFactory, "pglite");
+  const prisma = newPrismaClient(binding, onQuery);
   return {
     kind: "pglite",
     prisma,
-    // One session: a query waits while a Prisma transaction holds it, never runs inside it.
+    begin: loggedBegin(binding, onQuery),
+    // One session: a query waits while a transaction holds it, never runs inside it.
     bookkeeping: logged(
       {
         query: async <Row>(text: string, params?: unknown[]) => {

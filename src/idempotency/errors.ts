@@ -7,11 +7,21 @@ export function invalidClientMutationId(reason: string): GraphQLError {
   });
 }
 
-export function clientMutationIdReused(): GraphQLError {
+/**
+ * The key was used with another input or on another mutation. Says which mutation it first ran
+ * and the paths of the input fields whose values differ (none when the mutation differs); the
+ * record is the caller's own workspace's, so nothing of another is ever told.
+ */
+export function clientMutationIdReused(mutation: string, original: { originalMutation: string; differingFields: string[] }): GraphQLError {
+  const what =
+    original.originalMutation !== mutation
+      ? `on another mutation (${original.originalMutation})`
+      : original.differingFields.length
+        ? `with different ${original.differingFields.join(", ")}`
+        : "with a different input";
   return new GraphQLError(
-    "This clientMutationId was already used with a different input or on another mutation; " +
-      "its stored outcome is unchanged. Use a new clientMutationId for a new operation.",
-    { extensions: { code: "IDEMPOTENCY_KEY_REUSED" } },
+    `This clientMutationId was already used ${what}; its stored outcome is unchanged. Use a new clientMutationId for a new operation.`,
+    { extensions: { code: "IDEMPOTENCY_KEY_REUSED", ...original } },
   );
 }
 

@@ -1,10 +1,11 @@
-import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
-import { runTransaction, type TransactionClient } from "../db/transaction.ts";
-import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { OpenTransaction } from "../db/bound-transactions.ts";
+import type { Database } from "../db/database.ts";
+import { isRetryableConflict, sqlState, type TransactionClient } from "../db/transaction.ts";
 import { UserError, type UserErrorClass } from "../schema/errors.ts";
 import { clientMutationIdInUse, clientMutationIdReused } from "./errors.ts";
+import { differingFields } from "./fingerprint.ts";
 import type { IdempotencyMetrics } from "./metrics.ts";
 import type { OutcomeCache } from "./outcome-cache.ts";
 import type { Outcome, OutcomeCodec, SealedOutcome } from "./outcome-codec.ts";
@@ -17,7 +18,9 @@ export type ExecutionStatus = "EXECUTED" | "REPLAYED";
 export interface IdempotentRequest extends RecordRef {
   mutation: string;
   fingerprint: string;
-  /** The outcome holds secrets: encrypt it at rest. */
+  /** The input as fingerprinted (canonical JSON): kept with the record, to say what a reuse changed. */
+  canonicalInput: string;
+  /** The outcome holds secrets: encrypt it (and the input) at rest. */
   sensitive: boolean;
   errorClasses: readonly UserErrorClass[];
   /** The side effects, run at most once per key, in the transaction that stores the outcome. */
@@ -49,12 +52,14 @@ export interface MutationRunner {
   run(request: IdempotentRequest): Promise<IdempotentResult>;
   /** Replays this process counted but has not yet added to the record. */
   replaysNotStored(ref: RecordRef): number;
+  /** An attempt at the key running now, in this process or another sharing the database. */
+  running(ref: RecordRef): Promise<{ mutation: string; startedAt: Date } | undefined>;
   flushCounts(): Promise<void>;
   close(): Promise<void>;
 }
 
 export interface ExecutorOptions {
-  prisma: PrismaClient;
+  db: Database;
   store: RecordStore;
   codec: OutcomeCodec;
   cache: OutcomeCache;
@@ -62,21 +67,39 @@ export interface ExecutorOptions {
   metrics: IdempotencyMetrics;
   logger: Logger;
   waitMs: number;
+  /** The longest one attempt may run; past it, it is rolled back rather than committed. */
   leaseMs: number;
   faults?: IdempotencyFaults;
 }
 
-/** A key this process is claiming, waiting for or executing; its duplicates here wait on it. */
-interface Flight {
+/** A stored outcome with what is needed to answer a retry or a reuse of its key. */
+interface Stored {
+  mutation: string;
   fingerprint: string;
-  /** The stored outcome once there is one; undefined when the attempt ended without one. */
-  done: Promise<SealedOutcome | undefined>;
+  sealed: SealedOutcome;
+  input: SealedOutcome | null;
 }
 
-const POLL_MIN_MS = 10;
-const POLL_MAX_MS = 100;
+/** A key this process is claiming or executing; its duplicates here wait on it. */
+interface Flight {
+  fingerprint: string;
+  mutation: string;
+  startedAt: Date;
+  /** The stored outcome once there is one; undefined when the attempt ended without one. */
+  done: Promise<Stored | undefined>;
+}
 
-/** Runs each mutation at most once per (workspace, key), however many servers and retries race. */
+/** Attempts in all when the database aborts one for a deadlock or a serialization failure. */
+const ATTEMPTS = 3;
+/** When a duplicate that waited its fill should come back. */
+const IN_USE_RETRY_MS = 250;
+
+/**
+ * Runs each mutation at most once per (workspace, key), however many servers and retries race.
+ * An attempt is one database transaction: it takes the key's lock, runs the mutation, and writes
+ * the outcome with its effects. Nothing of it outlives a failure: a rollback, or a connection that
+ * dies with its process, leaves the key free for the next retry at once.
+ */
 export class IdempotentExecutor implements MutationRunner {
   private readonly flights = new Map<string, Flight>();
 
@@ -84,21 +107,27 @@ export class IdempotentExecutor implements MutationRunner {
 
   async run(request: IdempotentRequest): Promise<IdempotentResult> {
     const cached = this.options.cache.get(request);
-    if (cached) return this.answer(request, cached.fingerprint, cached.sealed);
+    if (cached) return this.answer(request, cached);
     const deadline = Date.now() + this.options.waitMs;
     for (;;) {
       const flight = this.flights.get(slotOf(request));
-      if (!flight) return this.drive(request, deadline, true);
+      if (!flight) return this.drive(request, true);
       // Until its claim returns, a flight's input is not the stored one: only the database can
       // tell which of two different inputs came first, so a different one asks it directly.
-      if (flight.fingerprint !== request.fingerprint) return this.drive(request, deadline, false);
-      const sealed = await this.join(flight, request, deadline);
-      if (sealed) return this.answer(request, request.fingerprint, sealed);
+      if (flight.fingerprint !== request.fingerprint) return this.drive(request, false);
+      const stored = await this.join(flight, request, deadline);
+      if (stored) return this.answer(request, stored);
     }
   }
 
   replaysNotStored(ref: RecordRef): number {
     return this.options.counts.replaysNotStored(ref);
+  }
+
+  async running(ref: RecordRef): Promise<{ mutation: string; startedAt: Date } | undefined> {
+    const flight = this.flights.get(slotOf(ref));
+    if (flight) return { mutation: flight.mutation, startedAt: flight.startedAt };
+    return this.options.db.kind === "postgresql" ? this.options.store.running(ref) : undefined;
   }
 
   flushCounts(): Promise<void> {
@@ -110,107 +139,120 @@ export class IdempotentExecutor implements MutationRunner {
   }
 
   /**
-   * The first request for a key in this process claims it, waits for it or executes it; every
-   * duplicate arriving meanwhile joins this flight rather than asking the database again.
+   * The first request for a key in this process runs an attempt; every duplicate arriving
+   * meanwhile joins this flight rather than asking the database again.
    */
-  private async drive(request: IdempotentRequest, deadline: number, lead: boolean): Promise<IdempotentResult> {
-    const { store, metrics } = this.options;
-    let settle!: (sealed: SealedOutcome | undefined) => void;
-    const flight: Flight = { fingerprint: request.fingerprint, done: new Promise((resolve) => (settle = resolve)) };
+  private async drive(request: IdempotentRequest, lead: boolean): Promise<IdempotentResult> {
+    let settle!: (stored: Stored | undefined) => void;
+    const flight: Flight = {
+      fingerprint: request.fingerprint,
+      mutation: request.mutation,
+      startedAt: new Date(),
+      done: new Promise((resolve) => (settle = resolve)),
+    };
     if (lead) this.flights.set(slotOf(request), flight);
-    let sealed: SealedOutcome | undefined;
+    let stored: Stored | undefined;
     try {
-      for (;;) {
-        const token = randomUUID();
-        const claim = await this.freeingOnFailure(store.claim(request, request.mutation, request.fingerprint, token), request, token);
-        switch (claim.kind) {
-          case "acquired":
-            return await this.execute(request, token, (stored) => (sealed = stored));
-          case "abandoned":
-            if (await this.freeingOnFailure(store.takeOver(request, request.mutation, request.fingerprint, token), request, token)) {
-              return await this.execute(request, token, (stored) => (sealed = stored));
-            }
-            break;
-          case "completed":
-            this.options.cache.set(request, { fingerprint: claim.fingerprint, sealed: claim.sealed, expiresAt: claim.expiresAt });
-            if (claim.fingerprint === request.fingerprint) sealed = claim.sealed;
-            return this.answer(request, claim.fingerprint, claim.sealed);
-          case "expired":
-            // Its counts go with it into the daily totals, not onto the record that replaces it.
-            await this.options.counts.flush();
-            await sweepKey(this.options.prisma, request);
-            break;
-          case "in-progress":
-            if (claim.fingerprint !== request.fingerprint) throw this.conflict(request);
-            if (!(await this.waitWhileHeld(request, deadline))) {
-              metrics.conflicts.inc({ mutation: request.mutation });
-              throw clientMutationIdInUse(retryAfter(claim.leaseRemainingMs));
-            }
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.attempt(request, (outcome) => (stored = outcome));
+        } catch (error) {
+          if (attempt >= ATTEMPTS || !isRetryableConflict(error)) throw error;
+          await sleep(10 * 2 ** attempt * (0.5 + Math.random()));
         }
       }
     } finally {
       if (lead) this.flights.delete(slotOf(request));
-      settle(sealed);
+      settle(stored);
     }
   }
 
-  private async execute(request: IdempotentRequest, token: string, stored: (sealed: SealedOutcome) => void): Promise<IdempotentResult> {
-    const { metrics, cache } = this.options;
+  /** One transaction: claim the key, then replay what it holds, or run the mutation and store its outcome. */
+  private async attempt(request: IdempotentRequest, stored: (outcome: Stored) => void): Promise<IdempotentResult> {
+    const { db, store, metrics } = this.options;
+    const t = await db.begin();
+    let open = true;
+    try {
+      let claim: Awaited<ReturnType<RecordStore["claim"]>>;
+      try {
+        claim = await store.claim(t, request, request.mutation, request.fingerprint);
+      } catch (error) {
+        // lock_not_available: another attempt held the key for all of ONCEQL_IDEMPOTENCY_WAIT_MS.
+        if (sqlState(error) !== "55P03") throw error;
+        metrics.conflicts.inc({ mutation: request.mutation });
+        throw clientMutationIdInUse(IN_USE_RETRY_MS);
+      }
+      switch (claim.kind) {
+        case "completed": {
+          open = false;
+          await t.rollback();
+          const found: Stored = { mutation: claim.mutation, fingerprint: claim.fingerprint, sealed: claim.sealed, input: claim.input };
+          this.options.cache.set(request, { ...found, expiresAt: claim.expiresAt });
+          if (claim.fingerprint === request.fingerprint) stored(found);
+          return this.answer(request, found);
+        }
+        case "held":
+          metrics.conflicts.inc({ mutation: request.mutation });
+          throw clientMutationIdInUse(IN_USE_RETRY_MS);
+        case "conflicting":
+          // Its input is not readable until it commits: which fields differ cannot be said yet.
+          throw this.conflict(request, { mutation: claim.mutation, fingerprint: "", sealed: { text: "", encrypted: false }, input: null });
+        case "stale":
+          // Its counts go into the daily totals with it (those still in memory land on its successor).
+          await t.run(() => sweepKey(db.prisma, request));
+          break;
+      }
+      const result = await this.execute(t, request, stored);
+      open = false;
+      return result;
+    } finally {
+      if (open) await t.rollback();
+    }
+  }
+
+  /** Runs the mutation in the claimed transaction and commits its outcome with its effects. */
+  private async execute(t: OpenTransaction, request: IdempotentRequest, stored: (outcome: Stored) => void): Promise<IdempotentResult> {
+    const { db, store, metrics, cache, faults } = this.options;
     const labels = { mutation: request.mutation };
+    const started = Date.now();
     metrics.inFlight.inc(labels);
     try {
-      const { sealed, outcome, expiresAt } = await this.executeOnce(request, token);
-      stored(sealed);
-      cache.set(request, { fingerprint: request.fingerprint, sealed, expiresAt });
+      let savepoint = "onceql_mutation";
+      const checkpoint = async () => {
+        await t.send("SAVEPOINT onceql_checkpoint");
+        savepoint = "onceql_checkpoint";
+      };
+      let outcome: Outcome;
+      let rollbackTo: string | undefined;
+      try {
+        outcome = { ok: true, payload: await t.run(() => request.execute(db.prisma, { checkpoint })) };
+      } catch (error) {
+        if (!this.isExpected(error, request)) throw error;
+        // The answer is stored in this transaction; what the mutation had begun is rolled back.
+        outcome = { ok: false, error };
+        rollbackTo = savepoint;
+      }
+      const sealed = this.seal(outcome, request);
+      const input = this.sealInput(request);
+      await faults?.beforeCommit?.(request.mutation);
+      if (Date.now() - started > this.options.leaseMs) {
+        throw new Error(`the attempt ran longer than ONCEQL_IDEMPOTENCY_LEASE_MS (${this.options.leaseMs} ms) and was rolled back`);
+      }
+      const expiresAt = await store.complete(t, request, {
+        mutation: request.mutation,
+        fingerprint: request.fingerprint,
+        sealed,
+        input,
+        rollbackTo,
+      });
+      if (expiresAt === undefined) throw clientMutationIdInUse(IN_USE_RETRY_MS);
+      const record: Stored = { mutation: request.mutation, fingerprint: request.fingerprint, sealed, input };
+      stored(record);
+      cache.set(request, { ...record, expiresAt });
       metrics.executions.inc(labels);
       return { status: "EXECUTED", outcome };
     } finally {
       metrics.inFlight.dec(labels);
-    }
-  }
-
-  private async executeOnce(
-    request: IdempotentRequest,
-    token: string,
-  ): Promise<{ sealed: SealedOutcome; outcome: Outcome; expiresAt: number }> {
-    const { prisma, store, leaseMs, waitMs, faults } = this.options;
-    try {
-      return await runTransaction(
-        prisma,
-        async (tx) => {
-          let checkpointed = false;
-          const checkpoint = async () => {
-            await tx.$executeRawUnsafe("SAVEPOINT onceql_checkpoint");
-            checkpointed = true;
-          };
-          let outcome: Outcome;
-          try {
-            outcome = { ok: true, payload: await request.execute(tx, { checkpoint }) };
-          } catch (error) {
-            if (!checkpointed || !this.isExpected(error, request)) throw error;
-            // Keep what came before the checkpoint; the answer is stored with it, in this transaction.
-            await tx.$executeRawUnsafe("ROLLBACK TO SAVEPOINT onceql_checkpoint");
-            outcome = { ok: false, error };
-          }
-          const sealed = this.seal(outcome, request);
-          await faults?.beforeCommit?.(request.mutation);
-          const expiresAt = await store.complete(tx, request, token, sealed);
-          if (expiresAt === undefined) throw new LeaseLostError();
-          return { sealed, outcome, expiresAt };
-        },
-        { timeoutMs: leaseMs, maxWaitMs: Math.max(waitMs, 2_000) },
-      );
-    } catch (error) {
-      if (this.isExpected(error, request)) {
-        // The transaction rolled back whatever the mutation had begun; its answer is still its outcome.
-        const sealed = this.seal({ ok: false, error }, request);
-        const expiresAt = await store.complete(prisma, request, token, sealed);
-        if (expiresAt !== undefined) return { sealed, outcome: { ok: false, error }, expiresAt };
-        throw clientMutationIdInUse(retryAfter(0));
-      }
-      if (error instanceof LeaseLostError) throw clientMutationIdInUse(retryAfter(0));
-      await this.release(request, token);
-      throw error;
     }
   }
 
@@ -219,88 +261,45 @@ export class IdempotentExecutor implements MutationRunner {
     return error instanceof UserError && request.errorClasses.some((errorClass) => error instanceof errorClass);
   }
 
-  /** A step that may have taken the key with its answer lost: on failure, free what it may hold. */
-  private async freeingOnFailure<T>(step: Promise<T>, request: IdempotentRequest, token: string): Promise<T> {
-    try {
-      return await step;
-    } catch (error) {
-      await this.release(request, token);
-      throw error;
-    }
-  }
-
-  /**
-   * Frees the key after a failed attempt, before the failure is answered, so a retry runs afresh.
-   * The failure is often the database itself: then this keeps trying for a couple of seconds in
-   * the background, and after that the lease runs out on its own.
-   */
-  private async release(request: IdempotentRequest, token: string): Promise<void> {
-    try {
-      await this.options.store.release(request, token);
-    } catch {
-      void this.retryRelease(request, token);
-    }
-  }
-
-  private async retryRelease(request: IdempotentRequest, token: string): Promise<void> {
-    const delays = [100, 300, 700, 1_500];
-    for (const [attempt, delayMs] of delays.entries()) {
-      await sleep(delayMs);
-      try {
-        await this.options.store.release(request, token);
-        return;
-      } catch (error) {
-        if (attempt === delays.length - 1)
-          this.options.logger.warn(
-            { err: error, clientMutationId: request.clientMutationId },
-            "could not release key; its lease will run out",
-          );
-      }
-    }
-  }
-
   /** Waits for this process' own attempt at the key, with the same input; its outcome once stored. */
-  private async join(flight: Flight, request: IdempotentRequest, deadline: number): Promise<SealedOutcome | undefined> {
+  private async join(flight: Flight, request: IdempotentRequest, deadline: number): Promise<Stored | undefined> {
     const timer = new AbortController();
     const timeout = sleep<typeof timedOut>(Math.max(0, deadline - Date.now()), timedOut, { signal: timer.signal }).catch(
       (): typeof timedOut => timedOut,
     );
-    const sealed = await Promise.race([flight.done, timeout]).finally(() => timer.abort());
-    if (sealed === timedOut) {
+    const stored = await Promise.race([flight.done, timeout]).finally(() => timer.abort());
+    if (stored === timedOut) {
       this.options.metrics.conflicts.inc({ mutation: request.mutation });
-      throw clientMutationIdInUse(retryAfter(0));
+      throw clientMutationIdInUse(IN_USE_RETRY_MS);
     }
-    return sealed;
+    return stored;
   }
 
-  /** A stored outcome answers a retry with the same input, and refuses any other. */
-  private answer(request: IdempotentRequest, storedFingerprint: string, sealed: SealedOutcome): IdempotentResult {
-    if (storedFingerprint !== request.fingerprint) throw this.conflict(request);
+  /** A stored outcome answers a retry with the same input, and refuses any other, saying what differs. */
+  private answer(request: IdempotentRequest, stored: Stored): IdempotentResult {
+    if (stored.fingerprint !== request.fingerprint) throw this.conflict(request, stored);
     this.options.metrics.replays.inc({ mutation: request.mutation });
     this.options.counts.add(request, "replays");
-    return { status: "REPLAYED", outcome: this.open(sealed, request) };
+    return { status: "REPLAYED", outcome: this.open(stored.sealed, request) };
   }
 
-  private conflict(request: IdempotentRequest): Error {
+  private conflict(request: IdempotentRequest, stored: Stored): Error {
     this.options.metrics.conflicts.inc({ mutation: request.mutation });
     this.options.counts.add(request, "conflicts");
-    return clientMutationIdReused();
-  }
-
-  /** Polls, with backoff, until another process lets go of the key; false at the deadline. */
-  private async waitWhileHeld(request: IdempotentRequest, deadline: number): Promise<boolean> {
-    let delay = POLL_MIN_MS;
-    for (;;) {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) return false;
-      await sleep(Math.min(delay, remaining));
-      if (!(await this.options.store.isHeld(request))) return true;
-      delay = Math.min(delay * 1.5, POLL_MAX_MS);
-    }
+    // Fields of two different mutations are not comparable; records from before inputs were kept have none.
+    const fields =
+      stored.mutation === request.mutation && stored.input
+        ? differingFields(JSON.parse(this.options.codec.openText(stored.input, boundTo(request))), JSON.parse(request.canonicalInput))
+        : [];
+    return clientMutationIdReused(request.mutation, { originalMutation: stored.mutation, differingFields: fields });
   }
 
   private seal(outcome: Outcome, request: IdempotentRequest): SealedOutcome {
     return this.options.codec.seal(outcome, { sensitive: request.sensitive, boundTo: boundTo(request) });
+  }
+
+  private sealInput(request: IdempotentRequest): SealedOutcome {
+    return this.options.codec.sealText(request.canonicalInput, { sensitive: request.sensitive, boundTo: boundTo(request) });
   }
 
   private open(sealed: SealedOutcome, request: IdempotentRequest): Outcome {
@@ -308,18 +307,8 @@ export class IdempotentExecutor implements MutationRunner {
   }
 }
 
-class LeaseLostError extends Error {
-  constructor() {
-    super("the attempt outlived its lease and another attempt took the key over");
-  }
-}
-
 const timedOut: unique symbol = Symbol("timed out");
 
 function boundTo(ref: RecordRef): string {
   return `${ref.workspaceId}:${ref.clientMutationId}`;
-}
-
-function retryAfter(leaseRemainingMs: number): number {
-  return Math.round(Math.min(Math.max(leaseRemainingMs, 100), 5_000));
 }

@@ -3,8 +3,11 @@ import type { SealedOutcome } from "./outcome-codec.ts";
 import { type RecordRef, slotOf } from "./record-store.ts";
 
 export interface CachedOutcome {
+  mutation: string;
   fingerprint: string;
   sealed: SealedOutcome;
+  /** The input as stored (sealed like the outcome), to say what a reuse of the key changed. */
+  input: SealedOutcome | null;
   /** When the record expires, epoch ms by the database's clock; then the key runs anew. */
   expiresAt: number;
 }
@@ -25,7 +28,8 @@ export class OutcomeCache {
     this.lru = new LRUCache({
       max: options.maxEntries ?? 10_000,
       maxSize: options.maxBytes ?? 32 * 1024 * 1024,
-      sizeCalculation: (value, slot) => slot.length + value.fingerprint.length + value.sealed.text.length + 64,
+      sizeCalculation: (value, slot) =>
+        slot.length + value.fingerprint.length + value.sealed.text.length + (value.input?.text.length ?? 0) + 64,
     });
   }
 

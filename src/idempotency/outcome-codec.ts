@@ -32,12 +32,20 @@ export class OutcomeCodec {
 
   seal(outcome: Outcome, options: { sensitive: boolean; boundTo: string }): SealedOutcome {
     const stored: Stored = outcome.ok ? { payload: outcome.payload } : { error: storedError(outcome.error) };
-    const text = stringify(stored);
+    return this.sealText(stringify(stored), options);
+  }
+
+  /** Text stored beside the outcome (the input), sealed the same way. */
+  sealText(text: string, options: { sensitive: boolean; boundTo: string }): SealedOutcome {
     return options.sensitive ? { text: this.cipher.encrypt(text, options.boundTo), encrypted: true } : { text, encrypted: false };
   }
 
+  openText(sealed: SealedOutcome, boundTo: string): string {
+    return sealed.encrypted ? this.cipher.decrypt(sealed.text, boundTo) : sealed.text;
+  }
+
   open(sealed: SealedOutcome, options: { boundTo: string; errorClasses: readonly UserErrorClass[] }): Outcome {
-    const text = sealed.encrypted ? this.cipher.decrypt(sealed.text, options.boundTo) : sealed.text;
+    const text = this.openText(sealed, options.boundTo);
     // Outcomes stored before typed JSON are superjson, and still replay until they expire.
     const stored = (isTypedJson(text) ? parse(text) : superjson.parse(text)) as Stored;
     if (stored.payload) return { ok: true, payload: stored.payload };

@@ -1,5 +1,5 @@
+import type { OpenTransaction } from "../db/bound-transactions.ts";
 import type { RawSql } from "../db/database.ts";
-import type { TransactionClient } from "../db/transaction.ts";
 import type { SealedOutcome } from "./outcome-codec.ts";
 
 /** One idempotency record: a workspace's clientMutationId. */
@@ -13,135 +13,148 @@ export function slotOf(ref: RecordRef): string {
   return `${ref.workspaceId}\u0000${ref.clientMutationId}`;
 }
 
-/** What one claim of a key found. */
+/** What a claim found under the key, once the key was this attempt's to run. */
 export type Claim =
-  | { kind: "acquired" }
-  | { kind: "completed"; fingerprint: string; sealed: SealedOutcome; expiresAt: number }
-  | { kind: "in-progress"; fingerprint: string; leaseRemainingMs: number }
-  | { kind: "abandoned" }
-  | { kind: "expired" };
+  | { kind: "new" }
+  | { kind: "completed"; mutation: string; fingerprint: string; sealed: SealedOutcome; input: SealedOutcome | null; expiresAt: number }
+  /** Expired, or a claim an earlier version of onceql committed and left: to clear, then run anew. */
+  | { kind: "stale" }
+  /** A claim an earlier version committed, whose holder may still be running. */
+  | { kind: "held" }
+  /** Another attempt, with another input, holds the key right now. */
+  | { kind: "conflicting"; mutation: string };
 
-interface ClaimRow {
-  inserted: boolean;
+interface RecordRow {
   status: "IN_PROGRESS" | "COMPLETED";
+  mutation: string;
   fingerprint: string;
   outcome: string | null;
   encrypted: boolean;
-  lease_remaining_ms: number | null;
+  input: string | null;
   expires_at_ms: number;
   expired: boolean;
+  lease_alive: boolean;
 }
 
-const INTERVAL_MS = "* interval '1 millisecond'";
+/** Characters of the input's fingerprint a session in flight shows (its name holds 63 at most). */
+const PREFIX = 16;
+
+function sessionName(mutation: string, fingerprint: string): string {
+  return `onceql:${mutation}:${fingerprint.slice(0, PREFIX)}`;
+}
+
+function parseSessionName(name: string): { mutation: string; fingerprintPrefix: string } | undefined {
+  const match = /^onceql:([A-Za-z0-9_]+):([0-9a-f]+)$/.exec(name);
+  return match ? { mutation: match[1]!, fingerprintPrefix: match[2]! } : undefined;
+}
+
+/** The session holding a key's advisory lock, with its name and when its transaction began. */
+function holderQuery(lock: string): string {
+  return `WITH key AS (SELECT ${lock} AS h)
+    SELECT a.application_name, a.xact_start
+    FROM key, pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+      AND l.classid = ((key.h >> 32) & 4294967295)::oid AND l.objid = (key.h & 4294967295)::oid
+    LIMIT 1`;
+}
+
+function claimOf(row: RecordRow | undefined): Claim {
+  if (!row) return { kind: "new" };
+  if (row.expired) return { kind: "stale" };
+  if (row.status === "IN_PROGRESS") return row.lease_alive ? { kind: "held" } : { kind: "stale" };
+  return {
+    kind: "completed",
+    mutation: row.mutation,
+    fingerprint: row.fingerprint,
+    sealed: { text: row.outcome ?? "", encrypted: row.encrypted },
+    input: row.input === null ? null : { text: row.input, encrypted: row.encrypted },
+    expiresAt: Number(row.expires_at_ms),
+  };
+}
+
+/** Where the key's advisory lock lives: a 64-bit hash of the workspace and the key. */
+const lockKey = (t: OpenTransaction, ref: RecordRef) => `hashtextextended(${t.literal(`${ref.workspaceId}:${ref.clientMutationId}`)}, 0)`;
 
 /**
- * Reads and writes `idempotency_records`. A key is held by the attempt whose random lease token
- * is on its row; the outcome is written only under that token, so an attempt that outlived its
- * lease can never overwrite the work of the attempt that took over.
+ * Reads and writes `idempotency_records`, inside the transaction of the attempt that runs the
+ * mutation. The key is taken with a transaction-scoped advisory lock: a duplicate, on any server,
+ * waits on that lock (up to the session's lock_timeout, then IDEMPOTENCY_KEY_IN_USE) rather than
+ * polling, and the database itself releases it when the attempt commits, rolls back, or its
+ * connection dies (a crash: the next retry runs at once). The record is written once, completed,
+ * with the outcome, in the same commit as the mutation's effects.
  */
 export class RecordStore {
   constructor(
     private readonly sql: RawSql,
     private readonly ttlMs: number,
-    private readonly leaseMs: number,
   ) {}
 
   /**
-   * Takes a new key for `token`, or reports the record that holds it: one statement, which only
-   * writes when the key is new, so a replay is a read.
+   * Takes the key for this attempt, and says what the record under it holds. One round trip when
+   * nobody holds the key: names the session after the mutation and a prefix of the input's
+   * fingerprint (what `idempotencyRecord` and a conflicting duplicate see of an attempt in
+   * flight), takes the key's lock, reads the record under it with a fresh snapshot, and sets the
+   * savepoint an answering UserError rolls back to. When another attempt holds the key: one with
+   * another input is refused at once; one with the same input is waited for, on its lock.
    */
-  async claim(ref: RecordRef, mutation: string, fingerprint: string, token: string): Promise<Claim> {
-    for (;;) {
-      const { rows } = await this.sql.query<ClaimRow>(
-        `WITH claimed AS (
-           INSERT INTO idempotency_records
-             (workspace_id, client_mutation_id, mutation, fingerprint, status, lease_token, lease_expires_at, created_at, expires_at)
-           VALUES ($1::uuid, $2, $3, $4, 'IN_PROGRESS', $5::uuid, now() + $6::int ${INTERVAL_MS}, now(), now() + $7::bigint ${INTERVAL_MS})
-           ON CONFLICT (workspace_id, client_mutation_id) DO NOTHING
-           RETURNING true AS inserted, status, fingerprint, outcome, encrypted, lease_expires_at, expires_at
-         ), found AS (
-           SELECT * FROM claimed
-           UNION ALL
-           SELECT false, status, fingerprint, outcome, encrypted, lease_expires_at, expires_at
-           FROM idempotency_records
-           WHERE workspace_id = $1::uuid AND client_mutation_id = $2 AND NOT EXISTS (SELECT 1 FROM claimed)
-         )
-         SELECT inserted, status, fingerprint, outcome, encrypted,
-                (extract(epoch FROM lease_expires_at - now()) * 1000)::float8 AS lease_remaining_ms,
-                (extract(epoch FROM expires_at) * 1000)::float8 AS expires_at_ms,
-                expires_at <= now() AS expired
-         FROM found`,
-        [ref.workspaceId, ref.clientMutationId, mutation, fingerprint, token, this.leaseMs, this.ttlMs],
-        "onceql_claim",
-      );
-      const row = rows[0];
-      // The conflicting row committed after this statement's snapshot was taken: look again.
-      if (!row) continue;
-      if (row.inserted) return { kind: "acquired" };
-      if (row.expired) return { kind: "expired" };
-      if (row.status === "COMPLETED") {
-        return {
-          kind: "completed",
-          fingerprint: row.fingerprint,
-          sealed: { text: row.outcome ?? "", encrypted: row.encrypted },
-          expiresAt: row.expires_at_ms,
-        };
-      }
-      const leaseRemainingMs = Math.max(0, row.lease_remaining_ms ?? 0);
-      if (leaseRemainingMs === 0) return { kind: "abandoned" };
-      return { kind: "in-progress", fingerprint: row.fingerprint, leaseRemainingMs };
-    }
-  }
-
-  /** Takes over a key whose holder died (its lease ran out without an outcome); false if someone else did. */
-  async takeOver(ref: RecordRef, mutation: string, fingerprint: string, token: string): Promise<boolean> {
-    const { rowCount } = await this.sql.query(
-      `UPDATE idempotency_records
-       SET mutation = $3, fingerprint = $4, lease_token = $5::uuid,
-           lease_expires_at = now() + $6::int ${INTERVAL_MS}, created_at = now(), expires_at = now() + $7::bigint ${INTERVAL_MS}
-       WHERE workspace_id = $1::uuid AND client_mutation_id = $2 AND status = 'IN_PROGRESS' AND lease_expires_at <= now()`,
-      [ref.workspaceId, ref.clientMutationId, mutation, fingerprint, token, this.leaseMs, this.ttlMs],
-    );
-    return rowCount === 1;
-  }
-
-  /** Whether the key is still held by a live attempt (a cheap read for waiting duplicates). */
-  async isHeld(ref: RecordRef): Promise<boolean> {
-    const { rows } = await this.sql.query<{ held: boolean }>(
-      `SELECT status = 'IN_PROGRESS' AND lease_expires_at > now() AS held
-       FROM idempotency_records WHERE workspace_id = $1::uuid AND client_mutation_id = $2`,
-      [ref.workspaceId, ref.clientMutationId],
-      "onceql_is_held",
-    );
-    return rows[0]?.held ?? false;
+  async claim(t: OpenTransaction, ref: RecordRef, mutation: string, fingerprint: string): Promise<Claim> {
+    const lock = lockKey(t, ref);
+    const read = `SELECT status, mutation, fingerprint, outcome, encrypted, input,
+             (extract(epoch FROM expires_at) * 1000)::float8 AS expires_at_ms,
+             expires_at <= now() AS expired,
+             coalesce(lease_expires_at > now(), false) AS lease_alive
+      FROM idempotency_records
+      WHERE workspace_id = ${t.literal(ref.workspaceId)}::uuid AND client_mutation_id = ${t.literal(ref.clientMutationId)}`;
+    const first = await t.send(`
+      SET LOCAL application_name = ${t.literal(sessionName(mutation, fingerprint))};
+      SELECT pg_try_advisory_xact_lock(${lock}) AS locked;
+      ${read};
+      SAVEPOINT onceql_mutation`);
+    if (first[1]?.[0]?.locked) return claimOf(first[2]?.[0] as unknown as RecordRow | undefined);
+    const holder = (await t.send(holderQuery(lock)))[0]?.[0] as { application_name: string } | undefined;
+    const held = holder && parseSessionName(holder.application_name);
+    if (held && held.fingerprintPrefix !== fingerprint.slice(0, PREFIX)) return { kind: "conflicting", mutation: held.mutation };
+    // Waits for the holder (at most the session's lock_timeout), then reads what it left.
+    const waited = await t.send(`SELECT pg_advisory_xact_lock(${lock}); ${read}`);
+    return claimOf(waited[1]?.[0] as unknown as RecordRow | undefined);
   }
 
   /**
-   * Stores the outcome under `token`, durably: inside the mutation's transaction for a payload, so
-   * the side effects and the outcome commit together; on its own for a UserError, whose
-   * transaction rolled back. Returns when the record expires (epoch ms, the database's clock), or
-   * undefined when the attempt no longer holds the key.
+   * Stores the outcome and commits, one round trip: after rolling the mutation's effects back to
+   * `rollbackTo` when the outcome is a UserError. Returns when the record expires (epoch ms, the
+   * database's clock), or undefined when a record appeared meanwhile (written by an earlier
+   * version of onceql, which takes no lock): then nothing is committed.
    */
-  async complete(client: TransactionClient, ref: RecordRef, token: string, sealed: SealedOutcome): Promise<number | undefined> {
-    const rows = await client.$queryRaw<{ expires_at_ms: number }[]>`
-      UPDATE idempotency_records
-      SET status = 'COMPLETED', outcome = ${sealed.text}, encrypted = ${sealed.encrypted},
-          completed_at = now(), expires_at = now() + ${this.ttlMs}::bigint * interval '1 millisecond',
-          lease_token = NULL, lease_expires_at = NULL
-      WHERE workspace_id = ${ref.workspaceId}::uuid AND client_mutation_id = ${ref.clientMutationId}
-        AND lease_token = ${token}::uuid AND status = 'IN_PROGRESS'
-      RETURNING (extract(epoch FROM expires_at) * 1000)::float8 AS expires_at_ms`;
-    return rows[0]?.expires_at_ms;
+  async complete(
+    t: OpenTransaction,
+    ref: RecordRef,
+    record: { mutation: string; fingerprint: string; sealed: SealedOutcome; input: SealedOutcome; rollbackTo?: string },
+  ): Promise<number | undefined> {
+    const rollback = record.rollbackTo ? `ROLLBACK TO SAVEPOINT ${record.rollbackTo};\n` : "";
+    const results = await t.commit(`${rollback}
+      INSERT INTO idempotency_records
+        (workspace_id, client_mutation_id, mutation, fingerprint, status, outcome, encrypted, input, created_at, completed_at, expires_at)
+      VALUES (${t.literal(ref.workspaceId)}::uuid, ${t.literal(ref.clientMutationId)}, ${t.literal(record.mutation)}, ${t.literal(record.fingerprint)},
+              'COMPLETED', ${t.literal(record.sealed.text)}, ${record.sealed.encrypted}, ${t.literal(record.input.text)},
+              transaction_timestamp(), now(), now() + ${Math.round(this.ttlMs)} * interval '1 millisecond')
+      ON CONFLICT (workspace_id, client_mutation_id) DO NOTHING
+      RETURNING (extract(epoch FROM expires_at) * 1000)::float8 AS expires_at_ms`);
+    const row = results[rollback ? 1 : 0]?.[0] as { expires_at_ms: number } | undefined;
+    return row === undefined ? undefined : Number(row.expires_at_ms);
   }
 
-  /** Frees the key after a failed attempt, so a retry runs afresh. */
-  async release(ref: RecordRef, token: string): Promise<void> {
-    await this.sql.query(
-      `DELETE FROM idempotency_records
-       WHERE workspace_id = $1::uuid AND client_mutation_id = $2 AND lease_token = $3::uuid AND status = 'IN_PROGRESS'`,
-      [ref.workspaceId, ref.clientMutationId, token],
-      "onceql_release",
+  /**
+   * Whether an attempt at the key is running now, on any server sharing the database: the
+   * session that holds its lock, named after its mutation. (Its claim is not committed until it
+   * completes, so it has no row to read.) PostgreSQL only: on PGlite every attempt is this process'.
+   */
+  async running(ref: RecordRef): Promise<{ mutation: string; startedAt: Date } | undefined> {
+    const { rows } = await this.sql.query<{ application_name: string; xact_start: Date }>(
+      holderQuery("hashtextextended($1 || ':' || $2, 0)"),
+      [ref.workspaceId, ref.clientMutationId],
     );
+    const held = rows[0] && parseSessionName(rows[0].application_name);
+    return held && { mutation: held.mutation, startedAt: rows[0]!.xact_start };
   }
 
   /** Adds replays and conflicts counted in memory, many keys in one statement. */

@@ -25,12 +25,37 @@ builder.queryField("idempotencyRecord", (t) =>
   t.prismaField({
     type: "IdempotencyRecord",
     nullable: true,
-    description: "The record of one key of your workspace; null when the key is unknown or has expired.",
+    description:
+      "The record of one key of your workspace: IN_PROGRESS while its first attempt runs (on any server), then COMPLETED; " +
+      "null when the key is unknown or has expired.",
     args: { clientMutationId: t.arg.string({ required: true }) },
-    resolve: (query, _root, { clientMutationId }, ctx) =>
-      ctx.services.db.prisma.idempotencyRecord.findFirst({
+    resolve: async (query, _root, { clientMutationId }, ctx) => {
+      const workspaceId = ctx.workspace.id;
+      const record = await ctx.services.db.prisma.idempotencyRecord.findFirst({
         ...query,
-        where: { workspaceId: ctx.workspace.id, clientMutationId, expiresAt: { gt: new Date() } },
-      }),
+        where: { workspaceId, clientMutationId, expiresAt: { gt: new Date() } },
+      });
+      if (record) return record;
+      // A running attempt's claim commits with its outcome: until then it is a lock, not a row.
+      const running = await ctx.services.idempotency.running({ workspaceId, clientMutationId });
+      if (!running) return null;
+      return {
+        workspaceId,
+        clientMutationId,
+        mutation: running.mutation,
+        fingerprint: "",
+        status: "IN_PROGRESS" as const,
+        leaseToken: null,
+        leaseExpiresAt: null,
+        outcome: null,
+        encrypted: false,
+        input: null,
+        replayCount: 0,
+        conflictCount: 0,
+        createdAt: running.startedAt,
+        completedAt: null,
+        expiresAt: new Date(running.startedAt.getTime() + ctx.services.config.idempotencyTtlMs),
+      };
+    },
   }),
 );

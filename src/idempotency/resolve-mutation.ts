@@ -7,7 +7,7 @@ import { malformedRowIdError } from "../schema/row-ids.ts";
 import { requireBoundedDepth } from "../schema/validation.ts";
 import { assertValidClientMutationId } from "./client-mutation-id.ts";
 import type { ExecutionStatus } from "./executor.ts";
-import { fingerprint } from "./fingerprint.ts";
+import { fingerprintOf } from "./fingerprint.ts";
 
 /** What a domain's mutation gets: a transaction, the workspace and the app's services, never the clientMutationId. */
 export interface MutationScope {
@@ -59,11 +59,13 @@ export async function resolveIdempotent<Input extends { clientMutationId: string
   try {
     assertValidClientMutationId(clientMutationId);
     requireBoundedDepth(rest);
+    const { fingerprint, canonical } = fingerprintOf(spec.mutation, rest);
     const result = await ctx.services.idempotency.run({
       workspaceId,
       clientMutationId,
       mutation: spec.mutation,
-      fingerprint: fingerprint(spec.mutation, rest),
+      fingerprint,
+      canonicalInput: canonical,
       sensitive: spec.sensitive,
       errorClasses: spec.errorClasses,
       execute: async (tx, { checkpoint }) => {

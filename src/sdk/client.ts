@@ -43,7 +43,10 @@ export interface ClientOptions {
   url: string;
   /** The workspace token. */
   token: string;
-  /** Requests per operation, the first included (default 5). */
+  /**
+   * Requests per operation, the first included (default 10: with the backoff below, about 20 s of
+   * retrying, long enough for a server killed mid-request to be restarted and answer the retry).
+   */
   maxAttempts?: number;
   /** First backoff step; each retry doubles it, with jitter (default 100 ms). */
   baseDelayMs?: number;
@@ -68,7 +71,7 @@ export function createClient(options: ClientOptions): OnceqlClient {
   });
   const sdk = getSdk(client);
   const policy = {
-    maxAttempts: options.maxAttempts ?? 5,
+    maxAttempts: options.maxAttempts ?? 10,
     baseDelayMs: options.baseDelayMs ?? 100,
     maxDelayMs: options.maxDelayMs ?? 5_000,
   };

@@ -47,29 +47,39 @@ export function retryDecision(error: unknown, attempt: number, policy: RetryPoli
 
 /** What a failed call ends with: the server's code when it gave one, and how hard the client tried. */
 export class OnceqlError extends Error {
+  /** IDEMPOTENCY_KEY_REUSED: the mutation the key first ran. */
+  readonly originalMutation: string | undefined;
+  /**
+   * IDEMPOTENCY_KEY_REUSED: the paths of the input fields whose values differ from the first use
+   * (`amount.value`, `lines.1.sku`); empty when the mutation differs, or the first is still running.
+   */
+  readonly differingFields: string[] | undefined;
+
   constructor(
     message: string,
     readonly code: string | undefined,
     readonly status: number | undefined,
     readonly attempts: number,
     readonly clientMutationId: string | undefined,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; originalMutation?: string; differingFields?: string[] },
   ) {
     super(message, options);
     this.name = "OnceqlError";
+    this.originalMutation = options?.originalMutation;
+    this.differingFields = options?.differingFields;
   }
 
   static from(error: unknown, context: { attempts: number; clientMutationId: string | undefined }): OnceqlError {
     if (error instanceof ClientError) {
       const first = error.response.errors?.[0];
-      const code = (first?.extensions as { code?: string } | undefined)?.code;
+      const extensions = first?.extensions as { code?: string; originalMutation?: string; differingFields?: string[] } | undefined;
       return new OnceqlError(
         first?.message ?? `HTTP ${error.response.status}`,
-        code,
+        extensions?.code,
         error.response.status,
         context.attempts,
         context.clientMutationId,
-        { cause: error },
+        { cause: error, originalMutation: extensions?.originalMutation, differingFields: extensions?.differingFields },
       );
     }
     const message = error instanceof Error ? error.message : String(error);

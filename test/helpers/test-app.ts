@@ -4,7 +4,7 @@ import { type DocumentNode, type GraphQLFormattedError, print } from "graphql";
 import pino, { type Logger } from "pino";
 import { type App, createApp } from "../../src/app.ts";
 import { createWorkspace } from "../../src/auth/workspaces.ts";
-import { type Config, loadConfig } from "../../src/config.ts";
+import { type Config, loadConfig, sessionSettings } from "../../src/config.ts";
 import { type Database, openDatabase } from "../../src/db/database.ts";
 import type { IdempotencyFaults } from "../../src/idempotency/executor.ts";
 import { type ClientOptions, createClient, type IdempotencyEntry, type OnceqlClient } from "../../src/sdk/client.ts";
@@ -70,12 +70,12 @@ export interface TestAppOptions {
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const ownsDb = !options.db;
+  const config = { ...loadConfig({}), databaseUrl: options.databaseUrl, ...options.config };
   const db =
     options.db ??
     (options.databaseUrl
-      ? await openDatabase({ databaseUrl: options.databaseUrl, poolSize: options.poolSize ?? 10 })
+      ? await openDatabase({ databaseUrl: options.databaseUrl, poolSize: options.poolSize ?? 10, session: sessionSettings(config) })
       : await pgliteDatabase());
-  const config = { ...loadConfig({}), databaseUrl: options.databaseUrl, ...options.config };
   const app = createApp({
     config,
     db,
