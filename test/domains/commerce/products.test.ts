@@ -124,12 +124,13 @@ describe("createInventoryReservation", () => {
 
   it("refuses a quantity of 0 or below, an expiry out of 1 s–30 days, an unknown sku", async () => {
     const { sku } = await newProduct(t, { stock: 6 });
-    for (const [change, field] of [
+    const cases: [{ quantity?: number; expiresInSeconds?: number }, string][] = [
       [{ quantity: 0 }, "quantity"],
       [{ quantity: -2 }, "quantity"],
       [{ expiresInSeconds: 0 }, "expiresInSeconds"],
       [{ expiresInSeconds: 31 * 24 * 3600 }, "expiresInSeconds"],
-    ] as const) {
+    ];
+    for (const [change, field] of cases) {
       const result = await t.sdk().CreateInventoryReservation({ input: { sku, quantity: 1, ...change } });
       expect(as(result.data.createInventoryReservation, "InvalidInputError").field).toBe(field);
     }
