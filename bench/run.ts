@@ -11,6 +11,7 @@ import { measureDebits } from "./debit-phases.ts";
 import { startBenchServer, stopBenchServer, stopLoader } from "./harness.ts";
 import { measureIdentity } from "./identity-phases.ts";
 import { latencyPlot } from "./plot.ts";
+import { measureShop } from "./shop-phases.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -18,8 +19,8 @@ const { values: args } = parseArgs({
     requests: { type: "string", default: "400" },
     "memory-outcomes": { type: "string", default: "100000" },
     engines: { type: "string", default: "postgresql,pglite" },
-    /** Which sets of phases: identity (createIdentity) and debit (debitWallet). */
-    phases: { type: "string", default: "identity,debit" },
+    /** Which sets of phases: identity (createIdentity), debit (debitWallet) and shop (createOrder, checkout). */
+    phases: { type: "string", default: "identity,debit,shop" },
   },
 });
 const ROUNDS = Number(args.rounds);
@@ -60,6 +61,11 @@ async function benchEngine(engine: string, env: Record<string, string>, memoryOu
       const debits = await measureDebits(server, { rounds: ROUNDS, requests: N, progress });
       Object.assign(result.summary, debits.summary);
       result.rounds.debit = debits.rounds;
+    }
+    if (PHASES.has("shop")) {
+      const shop = await measureShop(server, { rounds: ROUNDS, requests: N, progress });
+      Object.assign(result.summary, shop.summary);
+      result.rounds.shop = shop.rounds;
     }
     return result;
   } finally {
@@ -138,6 +144,10 @@ for (const name of [
   "debit_rps_without",
   "debit_rps_hot",
   "debit_hot_p99_ms",
+  "order_first_p50_ms",
+  "checkout_first_p50_ms",
+  "order_rps_hot",
+  "order_hot_p99_ms",
 ]) {
   if (has(name)) rows.push([name, "", ...names.map((e) => String(value(e, name)))]);
 }

@@ -3,8 +3,9 @@
 // with SIGKILL and restarted, their database connections terminated, issuer responses lost or
 // failed), then an audit: every operation has exactly one effect, the cards at the issuer and in
 // the database agree one to one, no identity has two ACTIVE cards, every ledger transaction is one
-// a client was told about (or a hold's expiry) and every one a client was told about is there, and
-// `ledger verify` passes. Prints a summary; exits 1 when anything was duplicated, lost or out of step.
+// a client was told about (or a hold's expiry) and every one a client was told about is there, the
+// shop's stock adds up (initial + adjustments = stock + reserved + sold) with one SUCCEEDED payment
+// per PAID order and refunds within their payments, and `ledger verify` passes. Prints a summary; exits 1 when anything was duplicated, lost or out of step.
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
@@ -37,8 +38,25 @@ const KINDS = [
   "debitWallet",
   "setCardStatus",
   "voidHold",
+  "createOrder",
+  "createPaymentAttempt",
+  "checkout",
+  "createRefund",
+  "createInventoryReservation",
+  "createOrder",
+  "adjustInventory",
+  "createPaymentAttempt",
 ] as const;
+const SHOP_KINDS: readonly string[] = [
+  "createOrder",
+  "createPaymentAttempt",
+  "checkout",
+  "createRefund",
+  "createInventoryReservation",
+  "adjustInventory",
+];
 const WALLETS = 4;
+const PRODUCTS = 5;
 const CARD_HOLDERS = 8;
 const CARD_STATUSES = ["FROZEN", "ACTIVE", "DELETED"] as const;
 const dbName = `onceql_soak_${randomBytes(4).toString("hex")}`;
@@ -53,6 +71,10 @@ interface Operation {
   transactionId?: string;
   /** What it answered with (the payload's or the error's type). */
   answer?: string;
+  /** The shop's rows its answer named. */
+  orderId?: string;
+  paymentId?: string;
+  refundId?: string;
 }
 
 await adminSql(`CREATE DATABASE ${dbName}`);
@@ -102,6 +124,18 @@ for (let i = 0; i < WALLETS; i++) {
   if (funded.data.creditWallet?.__typename !== "CreditWalletPayload") throw new Error("setup failed");
   setupTransactions.push(funded.data.creditWallet.transaction.id);
 }
+const skus: string[] = [];
+for (let i = 0; i < PRODUCTS; i++) {
+  const sku = `soak-${i}`;
+  const product = await clients[0]!.CreateProduct({
+    input: { sku, name: `soak product ${i}`, price: { asset: "USD/2", value: String(50 + 40 * i) }, stock: 300 },
+  });
+  if (product.data.createProduct?.__typename !== "CreateProductPayload") throw new Error("setup failed");
+  skus.push(sku);
+}
+/** Orders the clients were told are RESERVED, and SUCCEEDED payments, for payments and refunds to pick from. */
+const knownOrders: string[] = [];
+const knownPayments: string[] = [];
 /** Pending holds the clients have been told about, for confirmHold and voidHold to pick from. */
 const knownHolds: string[] = [];
 const usd = (value: number) => ({ asset: "USD/2", value: String(value) });
@@ -119,40 +153,42 @@ async function worker(id: number): Promise<void> {
     const operation: Operation = { key: `soak-${id}-${n}`, kind, attempts: 0, done: false };
     operations.push(operation);
     const result = await attempt(
-      kind === "creditWallet" || kind === "debitWallet" || kind === "confirmHold" || kind === "voidHold"
-        ? ledgerOperation(client, operation)
-        : kind === "createKey"
-          ? client.CreateKey({ input: { clientMutationId: operation.key, name: operation.key, externalId: `soak-owner-${n % 7}` } })
-          : kind === "createIdentity"
-            ? client.CreateIdentity({ input: { clientMutationId: operation.key, externalId: operation.key } })
-            : kind === "updateKey"
-              ? client.UpdateKey({ input: { clientMutationId: operation.key, keyId: targetKeyId, externalId: operation.key } })
-              : kind === "createCard" || knownCards.length === 0
-                ? client
-                    .CreateCard({ input: { clientMutationId: operation.key, identityId: holders[(id * 7 + n) % holders.length]! } })
-                    .then((r) => {
-                      countOutcome(r.data.createCard?.__typename);
-                      if (r.data.createCard?.__typename === "CreateCardPayload" && !knownCards.includes(r.data.createCard.card.id)) {
-                        knownCards.push(r.data.createCard.card.id);
-                      }
-                      return r;
-                    })
-                : client
-                    .SetCardStatus({
-                      input: {
-                        clientMutationId: operation.key,
-                        cardId: knownCards[Math.floor(Math.random() * knownCards.length)]!,
-                        status: CARD_STATUSES[Math.floor(Math.random() * CARD_STATUSES.length)]!,
-                      },
-                    })
-                    .then((r) => {
-                      countOutcome(r.data.setCardStatus?.__typename);
-                      // A deleted card stays deleted: stop picking it.
-                      if (r.data.setCardStatus?.__typename === "CardNotFoundError") {
-                        knownCards.splice(knownCards.indexOf(r.data.setCardStatus.cardId), 1);
-                      }
-                      return r;
-                    }),
+      SHOP_KINDS.includes(kind)
+        ? shopOperation(client, operation)
+        : kind === "creditWallet" || kind === "debitWallet" || kind === "confirmHold" || kind === "voidHold"
+          ? ledgerOperation(client, operation)
+          : kind === "createKey"
+            ? client.CreateKey({ input: { clientMutationId: operation.key, name: operation.key, externalId: `soak-owner-${n % 7}` } })
+            : kind === "createIdentity"
+              ? client.CreateIdentity({ input: { clientMutationId: operation.key, externalId: operation.key } })
+              : kind === "updateKey"
+                ? client.UpdateKey({ input: { clientMutationId: operation.key, keyId: targetKeyId, externalId: operation.key } })
+                : kind === "createCard" || knownCards.length === 0
+                  ? client
+                      .CreateCard({ input: { clientMutationId: operation.key, identityId: holders[(id * 7 + n) % holders.length]! } })
+                      .then((r) => {
+                        countOutcome(r.data.createCard?.__typename);
+                        if (r.data.createCard?.__typename === "CreateCardPayload" && !knownCards.includes(r.data.createCard.card.id)) {
+                          knownCards.push(r.data.createCard.card.id);
+                        }
+                        return r;
+                      })
+                  : client
+                      .SetCardStatus({
+                        input: {
+                          clientMutationId: operation.key,
+                          cardId: knownCards[Math.floor(Math.random() * knownCards.length)]!,
+                          status: CARD_STATUSES[Math.floor(Math.random() * CARD_STATUSES.length)]!,
+                        },
+                      })
+                      .then((r) => {
+                        countOutcome(r.data.setCardStatus?.__typename);
+                        // A deleted card stays deleted: stop picking it.
+                        if (r.data.setCardStatus?.__typename === "CardNotFoundError") {
+                          knownCards.splice(knownCards.indexOf(r.data.setCardStatus.cardId), 1);
+                        }
+                        return r;
+                      }),
     );
     operation.attempts = result.attempts;
     operation.done = result.ok;
@@ -203,6 +239,94 @@ async function ledgerOperation(client: OnceqlClient, operation: Operation): Prom
   const r = await client.VoidHold({ input: { clientMutationId: key, holdId } });
   operation.answer = r.data.voidHold?.__typename;
   if (knownHolds.includes(holdId)) knownHolds.splice(knownHolds.indexOf(holdId), 1);
+  return r;
+}
+
+/** Lines of 1–3 skus, 1–3 units each. */
+function someLines(): { sku: string; quantity: number }[] {
+  return Array.from({ length: 1 + Math.floor(Math.random() * 3) }, () => ({
+    sku: pick(skus),
+    quantity: 1 + Math.floor(Math.random() * 3),
+  }));
+}
+
+/** A shop mutation with the operation's key; notes what it answered, and the ledger transaction it names. */
+async function shopOperation(client: OnceqlClient, operation: Operation): Promise<{ attempts: number }> {
+  const { key } = operation;
+  const kind = operation.kind === "createPaymentAttempt" && knownOrders.length === 0 ? "createOrder" : operation.kind;
+  const refundable = kind === "createRefund" && knownPayments.length > 0;
+  if (kind === "createOrder" || (kind === "createRefund" && !refundable)) {
+    const r = await client.CreateOrder({
+      input: {
+        clientMutationId: key,
+        lines: someLines(),
+        customerExternalId: `soak-customer-${Math.floor(Math.random() * 5)}`,
+        // Some expire while the soak runs: their stock must come back exactly once.
+        expiresInSeconds: 1 + Math.floor(Math.random() * 10),
+      },
+    });
+    operation.answer = r.data.createOrder?.__typename;
+    if (r.data.createOrder?.__typename === "CreateOrderPayload") {
+      operation.orderId = r.data.createOrder.order.id;
+      knownOrders.push(r.data.createOrder.order.id);
+    }
+    return r;
+  }
+  if (kind === "createPaymentAttempt") {
+    const orderId = pick(knownOrders);
+    const r = await client.CreatePaymentAttempt({ input: { clientMutationId: key, orderId, walletId: pick(wallets) } });
+    const answer = r.data.createPaymentAttempt;
+    operation.answer = answer?.__typename === "CreatePaymentAttemptPayload" ? `Payment${answer.payment.status}` : answer?.__typename;
+    if (answer?.__typename === "CreatePaymentAttemptPayload") {
+      operation.paymentId = answer.payment.id;
+      operation.transactionId = answer.payment.transaction?.id;
+      if (answer.payment.status === "SUCCEEDED") knownPayments.push(answer.payment.id);
+    }
+    if (
+      (answer?.__typename === "CreatePaymentAttemptPayload" && answer.payment.status === "SUCCEEDED") ||
+      answer?.__typename === "OrderNotPayableError"
+    ) {
+      if (knownOrders.includes(orderId)) knownOrders.splice(knownOrders.indexOf(orderId), 1);
+    }
+    return r;
+  }
+  if (kind === "checkout") {
+    const r = await client.Checkout({ input: { clientMutationId: key, walletId: pick(wallets), lines: someLines().slice(0, 2) } });
+    operation.answer = r.data.checkout?.__typename;
+    if (r.data.checkout?.__typename === "CheckoutPayload") {
+      operation.orderId = r.data.checkout.order.id;
+      operation.paymentId = r.data.checkout.payment.id;
+      operation.transactionId = r.data.checkout.payment.transaction?.id;
+      knownPayments.push(r.data.checkout.payment.id);
+    }
+    return r;
+  }
+  if (kind === "createRefund") {
+    const r = await client.CreateRefund({
+      input: { clientMutationId: key, paymentId: pick(knownPayments), amount: usd(1 + Math.floor(Math.random() * 200)) },
+    });
+    operation.answer = r.data.createRefund?.__typename;
+    if (r.data.createRefund?.__typename === "CreateRefundPayload") {
+      operation.refundId = r.data.createRefund.refund.id;
+      operation.transactionId = r.data.createRefund.refund.transaction.id;
+    }
+    return r;
+  }
+  if (kind === "createInventoryReservation") {
+    const r = await client.CreateInventoryReservation({
+      input: {
+        clientMutationId: key,
+        sku: pick(skus),
+        quantity: 1 + Math.floor(Math.random() * 3),
+        expiresInSeconds: 1 + Math.floor(Math.random() * 8),
+      },
+    });
+    operation.answer = r.data.createInventoryReservation?.__typename;
+    return r;
+  }
+  const delta = Math.random() < 0.3 ? -(1 + Math.floor(Math.random() * 5)) : 1 + Math.floor(Math.random() * 10);
+  const r = await client.AdjustInventory({ input: { clientMutationId: key, sku: pick(skus), delta } });
+  operation.answer = r.data.adjustInventory?.__typename;
   return r;
 }
 
@@ -310,6 +434,49 @@ const ledgerDuplicated =
   Math.max(0, voids - voidsTold);
 lost += ledgerLost + Math.max(0, voidsTold - voids);
 duplicated += ledgerDuplicated;
+// The shop: every product's quantities add up, reserved and sold are what its reservations say,
+// every PAID order has exactly one SUCCEEDED payment (and no other order has one), refunds add up to
+// what their payment says was refunded and never more than it, every successful payment's debit is
+// its amount, and every order, payment and refund a client was told about is there.
+const productsOutOfBalance = await count(
+  `SELECT count(*)::int AS n FROM products p
+   WHERE p.initial_stock + (SELECT coalesce(sum(delta), 0) FROM inventory_adjustments a WHERE a.workspace_id = p.workspace_id AND a.product_id = p.id)
+           <> p.stock + p.reserved + p.sold
+      OR p.reserved <> (SELECT coalesce(sum(quantity), 0) FROM inventory_reservations r
+                        WHERE r.workspace_id = p.workspace_id AND r.product_id = p.id AND r.status = 'ACTIVE')
+      OR p.sold <> (SELECT coalesce(sum(quantity), 0) FROM inventory_reservations r
+                    WHERE r.workspace_id = p.workspace_id AND r.product_id = p.id AND r.status = 'CONSUMED')`,
+  [],
+);
+const ordersWithoutOnePayment = await count(
+  `SELECT count(*)::int AS n FROM orders o
+   WHERE (o.status = 'PAID') <> ((SELECT count(*) FROM payments y WHERE y.workspace_id = o.workspace_id AND y.order_id = o.id AND y.status = 'SUCCEEDED') = 1)`,
+  [],
+);
+const paymentsOverRefunded = await count(
+  `SELECT count(*)::int AS n FROM payments y
+   WHERE y.refunded > y.amount
+      OR y.refunded <> (SELECT coalesce(sum(amount), 0) FROM refunds f WHERE f.workspace_id = y.workspace_id AND f.payment_id = y.id)`,
+  [],
+);
+const paymentsMischarged = await count(
+  `SELECT count(*)::int AS n FROM payments y
+   WHERE y.status = 'SUCCEEDED' AND y.amount > 0
+     AND y.amount IS DISTINCT FROM (SELECT sum(amount) FROM ledger_postings g
+                                    WHERE g.workspace_id = y.workspace_id AND g.transaction_id = y.transaction_id AND g.destination = 'world')`,
+  [],
+);
+const shopLost = (
+  await Promise.all(
+    operations.flatMap((operation) => [
+      operation.orderId ? count("SELECT count(*)::int AS n FROM orders WHERE id = $1", [operation.orderId]) : 1,
+      operation.paymentId ? count("SELECT count(*)::int AS n FROM payments WHERE id = $1", [operation.paymentId]) : 1,
+      operation.refundId ? count("SELECT count(*)::int AS n FROM refunds WHERE id = $1", [operation.refundId]) : 1,
+    ]),
+  )
+).filter((found) => found === 0).length;
+lost += shopLost;
+const shopAudit = { productsOutOfBalance, ordersWithoutOnePayment, paymentsOverRefunded, paymentsMischarged };
 const ledgerAudit = await verifyLedger(db.prisma);
 const stuck = await count(
   "SELECT count(*)::int AS n FROM idempotency_records WHERE status = 'IN_PROGRESS' AND lease_expires_at < now()",
@@ -335,6 +502,13 @@ const summary = {
     return answers;
   }, {}),
   ledgerVerified: ledgerAudit.ok,
+  shopAnswers: operations.reduce<Record<string, number>>((answers, operation) => {
+    if (operation.answer && SHOP_KINDS.includes(operation.kind)) answers[operation.answer] = (answers[operation.answer] ?? 0) + 1;
+    return answers;
+  }, {}),
+  ordersExpired: await count("SELECT count(*)::int AS n FROM orders WHERE status = 'EXPIRED'", []),
+  reservationsExpired: await count("SELECT count(*)::int AS n FROM inventory_reservations WHERE status = 'EXPIRED'", []),
+  ...shopAudit,
   keysRetried: operations.filter((op) => op.attempts > 1).length,
   operationsNeverAcknowledged: unacknowledged,
   effectsDuplicated: duplicated,
@@ -355,5 +529,6 @@ const clean =
   unacknowledged === 0 &&
   cardsOutOfStep === 0 &&
   identitiesWithTwoActiveCards === 0 &&
+  Object.values(shopAudit).every((n) => n === 0) &&
   ledgerAudit.ok;
 process.exit(clean ? 0 : 1);

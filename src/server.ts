@@ -7,6 +7,7 @@ import { type Config, ConfigError, loadConfig, sessionSettings } from "./config.
 import { type Database, openDatabase } from "./db/database.ts";
 import { applyMigrations } from "./db/migrations.ts";
 import { ensureDevWorkspace, loadOrCreateEncryptionKey } from "./dev-secrets.ts";
+import { sweepExpiredStock } from "./domains/commerce/expiry.service.ts";
 import { sweepExpiredHolds } from "./domains/wallets/hold.service.ts";
 import { sweepExpired } from "./idempotency/sweeper.ts";
 import { type IssuerSimulator, startIssuerSimulator } from "./issuer-simulator/server.ts";
@@ -76,12 +77,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         );
     }, options.sweepIntervalMs ?? 60_000);
     sweeper.unref();
-    // Holds give their funds back within seconds of expiring, even with nobody reading them: one
-    // indexed query when none is due.
+    // Holds give their funds back, and reservations and unpaid orders their stock, within seconds of
+    // expiring, even with nobody reading them: one indexed query each when none is due.
     const holdSweeper = setInterval(() => {
       sweepExpiredHolds(db.prisma).then(
         (released) => released && logger.info({ released }, "released expired holds"),
         (error: unknown) => logger.warn({ err: error }, "releasing expired holds failed; will try again"),
+      );
+      sweepExpiredStock(db.prisma).then(
+        (released) => released && logger.info({ released }, "released expired reservations"),
+        (error: unknown) => logger.warn({ err: error }, "releasing expired reservations failed; will try again"),
       );
     }, HOLD_SWEEP_INTERVAL_MS);
     holdSweeper.unref();

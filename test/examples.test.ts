@@ -48,3 +48,20 @@ it("examples/wallets.ts spends the promotion first, replays its pending debit, a
   expect(example.output()).toContain("promo: 0 USD/2");
   expect(await server.db.prisma.hold.count()).toBe(1);
 });
+
+it("examples/shop.ts orders all or none, pays once whatever the retries, refunds part, and checks out in one step", async () => {
+  const example = spawnEntry("examples/shop.ts", [], { ONCEQL_URL: `${server.url}/graphql`, ONCEQL_TOKEN: server.devToken! });
+  expect(await example.exited, example.output()).toBe(0);
+  expect(example.output()).toContain("short: 3 requested, 2 available");
+  expect(example.output()).toContain("order RESERVED, total 3800 USD/2");
+  expect(example.output()).toContain("payment SUCCEEDED, order PAID");
+  expect(example.output()).toContain("retry replayed: true, same payment: true");
+  expect(example.output()).toContain("second payment: ORDER_NOT_PAYABLE (PAID)");
+  expect(example.output()).toContain("refundable now: 3000");
+  expect(example.output()).toContain("checkout: order PAID, payment SUCCEEDED");
+  expect(example.output()).toContain("T-shirt: stock 8, reserved 0, sold 2");
+  expect(example.output()).toContain("Mug: stock 0, reserved 0, sold 2");
+  // 10000 − 3800 paid + 800 refunded − 800 at checkout.
+  expect(example.output()).toContain("main: 6200 USD/2");
+  expect(await server.db.prisma.payment.count({ where: { status: "SUCCEEDED" } })).toBe(2);
+});

@@ -20,5 +20,15 @@ import "../domains/wallets/hold.mutations.ts";
 import "../domains/cards/card.type.ts";
 import "../domains/cards/card.queries.ts";
 import "../domains/cards/card.mutations.ts";
+import "../domains/commerce/product.type.ts";
+import "../domains/commerce/reservation.type.ts";
+import "../domains/commerce/order.type.ts";
+import "../domains/commerce/payment.type.ts";
+import "../domains/commerce/product.queries.ts";
+import "../domains/commerce/order.queries.ts";
+import "../domains/commerce/product.mutations.ts";
+import "../domains/commerce/reservation.mutations.ts";
+import "../domains/commerce/order.mutations.ts";
+import "../domains/commerce/payment.mutations.ts";
 
 export const schema = guardRowIds(builder.toSchema({ sortSchema: true }));

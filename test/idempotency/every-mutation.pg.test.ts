@@ -1,21 +1,29 @@
 import { print } from "graphql";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
+  AdjustInventoryDocument,
+  CheckoutDocument,
   ConfirmHoldDocument,
   CreateBalanceDocument,
   CreateCardDocument,
+  CreateInventoryReservationDocument,
+  CreateOrderDocument,
+  CreatePaymentAttemptDocument,
+  CreateProductDocument,
+  CreateRefundDocument,
   CreateWalletDocument,
   CreditWalletDocument,
   DebitWalletDocument,
   SetCardStatusDocument,
   VoidHoldDocument,
 } from "../../src/sdk/generated.ts";
+import { newOrder, newProduct } from "../helpers/commerce.ts";
 import { createPostgresDatabase, postgresAvailable } from "../helpers/databases.ts";
 import { startTestIssuer, type TestIssuer } from "../helpers/issuer.ts";
 import { CREATE_IDENTITY, CREATE_KEY, UPDATE_KEY } from "../helpers/operations.ts";
 import { startTestApp, type TestApp } from "../helpers/test-app.ts";
 import { as } from "../helpers/typed.ts";
-import { credit, newWallet, USD } from "../helpers/wallets.ts";
+import { credit, expectLedgerSound, newWallet, USD } from "../helpers/wallets.ts";
 
 /**
  * What every mutation promises, checked for each one: a replay gives identical data, another
@@ -33,6 +41,10 @@ describe.skipIf(!postgresAvailable())("every mutation, on PostgreSQL", () => {
   /** Per test key: an identity of its own (createCard), or a card of its own (setCardStatus). */
   const identities: Record<string, string> = {};
   const cards: Record<string, { cardId: string; identityId: string }> = {};
+  /** Per test key: a reserved order of its own (createPaymentAttempt), a payment of its own (createRefund). */
+  const orders: Record<string, string> = {};
+  const payments: Record<string, string> = {};
+  let otherWalletId: string;
 
   beforeAll(async () => {
     database = await createPostgresDatabase();
@@ -65,7 +77,21 @@ describe.skipIf(!postgresAvailable())("every mutation, on PostgreSQL", () => {
       if (card.data.createCard?.__typename !== "CreateCardPayload") throw new Error("setup failed");
       cards[key] = { cardId: card.data.createCard.card.id, identityId };
     }
+    otherWalletId = await newWallet(servers[0]!);
+    await credit(servers[0]!, otherWalletId, 1_000_000);
+    await newProduct(servers[0]!, { sku: "shop-item", stock: 1_000, price: 100 });
+    for (const key of ["adjustInventory-seq", "adjustInventory-par", "createInventoryReservation-seq", "createInventoryReservation-par"]) {
+      await newProduct(servers[0]!, { sku: `item-${key}`, stock: 100 });
+    }
+    for (const key of ["createPaymentAttempt-seq", "createPaymentAttempt-par", "createRefund-seq", "createRefund-par"]) {
+      orders[key] = (await newOrder(servers[0]!, [{ sku: "shop-item", quantity: 1 }])).id;
+    }
+    for (const key of ["createRefund-seq", "createRefund-par"]) {
+      const paid = await sdk.CreatePaymentAttempt({ input: { orderId: orders[key]!, walletId } });
+      payments[key] = as(paid.data.createPaymentAttempt, "CreatePaymentAttemptPayload").payment.id;
+    }
   });
+  afterEach(() => expectLedgerSound(servers[0]!.db));
   afterAll(async () => {
     await Promise.all(servers?.map((server) => server.close()) ?? []);
     await issuer?.close();
@@ -166,6 +192,88 @@ describe.skipIf(!postgresAvailable())("every mutation, on PostgreSQL", () => {
         const held = await prisma().card.findFirstOrThrow({ where: { id: cardId } });
         const atIssuer = issuer.cardsOf(identityId).find((card) => card.id === cardId);
         return held.status === "FROZEN" && atIssuer?.status === "FROZEN" ? 1 : 0;
+      },
+    },
+    {
+      mutation: "createProduct",
+      operation: print(CreateProductDocument),
+      input: (key: string) => ({ clientMutationId: key, sku: `new-${key}`, name: key, price: money(100), stock: 5 }),
+      other: (key: string) => ({ clientMutationId: key, sku: `new-${key}`, name: key, price: money(100), stock: 6 }),
+      effects: (key: string) => prisma().product.count({ where: { sku: `new-${key}` } }),
+    },
+    {
+      mutation: "adjustInventory",
+      operation: print(AdjustInventoryDocument),
+      input: (key: string) => ({ clientMutationId: key, sku: `item-${key}`, delta: 5 }),
+      other: (key: string) => ({ clientMutationId: key, sku: `item-${key}`, delta: -5 }),
+      // Adjustments recorded, when the product moved by exactly one of them.
+      effects: async (key: string) => {
+        const product = await prisma().product.findFirstOrThrow({ where: { sku: `item-${key}` }, include: { adjustments: true } });
+        return product.stock === 100 + product.adjustments.length * 5 ? product.adjustments.length : Number.NaN;
+      },
+    },
+    {
+      mutation: "createInventoryReservation",
+      operation: print(CreateInventoryReservationDocument),
+      input: (key: string) => ({ clientMutationId: key, sku: `item-${key}`, quantity: 2 }),
+      other: (key: string) => ({ clientMutationId: key, sku: `item-${key}`, quantity: 3 }),
+      effects: async (key: string) => {
+        const product = await prisma().product.findFirstOrThrow({ where: { sku: `item-${key}` }, include: { reservations: true } });
+        return product.reserved === product.reservations.length * 2 ? product.reservations.length : Number.NaN;
+      },
+    },
+    {
+      mutation: "createOrder",
+      operation: print(CreateOrderDocument),
+      input: (key: string) => ({ clientMutationId: key, lines: [{ sku: "shop-item", quantity: 1 }], customerExternalId: `buyer-${key}` }),
+      other: (key: string) => ({ clientMutationId: key, lines: [{ sku: "shop-item", quantity: 2 }], customerExternalId: `buyer-${key}` }),
+      effects: (key: string) => prisma().order.count({ where: { customer: { externalId: `buyer-${key}` } } }),
+    },
+    {
+      mutation: "createPaymentAttempt",
+      operation: print(CreatePaymentAttemptDocument),
+      input: (key: string) => ({ clientMutationId: key, orderId: orders[key]!, walletId }),
+      other: (key: string) => ({ clientMutationId: key, orderId: orders[key]!, walletId: otherWalletId }),
+      // Payments of the order, when exactly one debit paid for it.
+      effects: async (key: string) => {
+        const debits = await prisma().ledgerTransaction.count({ where: { metadata: { path: ["orderId"], equals: orders[key]! } } });
+        const paid = await prisma().payment.count({ where: { orderId: orders[key]! } });
+        return debits === paid ? paid : Number.NaN;
+      },
+    },
+    {
+      mutation: "createRefund",
+      operation: print(CreateRefundDocument),
+      input: (key: string) => ({ clientMutationId: key, paymentId: payments[key]!, amount: money(10) }),
+      other: (key: string) => ({ clientMutationId: key, paymentId: payments[key]!, amount: money(11) }),
+      effects: async (key: string) => {
+        const refunds = await prisma().refund.count({ where: { paymentId: payments[key]! } });
+        const payment = await prisma().payment.findFirstOrThrow({ where: { id: payments[key]! } });
+        return payment.refunded === BigInt(refunds * 10) ? refunds : Number.NaN;
+      },
+    },
+    {
+      mutation: "checkout",
+      operation: print(CheckoutDocument),
+      input: (key: string) => ({
+        clientMutationId: key,
+        walletId,
+        lines: [{ sku: "shop-item", quantity: 1 }],
+        customerExternalId: `payer-${key}`,
+      }),
+      other: (key: string) => ({
+        clientMutationId: key,
+        walletId,
+        lines: [{ sku: "shop-item", quantity: 2 }],
+        customerExternalId: `payer-${key}`,
+      }),
+      // Orders of the customer, when exactly one debit paid for them.
+      effects: async (key: string) => {
+        const placed = await prisma().order.findMany({ where: { customer: { externalId: `payer-${key}` }, status: "PAID" } });
+        const debits = await prisma().ledgerTransaction.count({
+          where: { metadata: { path: ["orderId"], equals: placed[0]?.id ?? "none" } },
+        });
+        return debits === placed.length ? placed.length : Number.NaN;
       },
     },
   ];
