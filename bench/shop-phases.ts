@@ -1,7 +1,6 @@
 // The shop: createOrder and checkout, one connection, on distinct products (their p50 over HTTP);
 // and a hot product: 32 connections ordering one sku, with stock enough for every order of a round.
-import { setTimeout as sleep } from "node:timers/promises";
-import { type BenchServer, checked, counter, load, requireClean } from "./harness.ts";
+import { type BenchServer, checked, load, requireClean } from "./harness.ts";
 import { summarize } from "./identity-phases.ts";
 import type { Phase, PhaseResult } from "./load.ts";
 import { percentile } from "./stats.ts";
@@ -58,20 +57,6 @@ async function fundedWallet(server: BenchServer): Promise<string> {
   return walletId;
 }
 
-/**
- * Waits for the requests a timed phase left in flight (autocannon stops sending at the deadline;
- * the server still runs what it received) so that the next phase's counters count only its own.
- */
-async function settled(server: BenchServer, mutation: string): Promise<void> {
-  let last = -1;
-  for (;;) {
-    const now = await counter(server, mutation, "executions");
-    if (now === last) return;
-    last = now;
-    await sleep(500);
-  }
-}
-
 export async function measureShop(server: BenchServer, options: { rounds: number; requests: number; progress(what: string): void }) {
   const { rounds: ROUNDS, requests: N, progress } = options;
   const base = { url: server.url, token: server.token };
@@ -103,7 +88,6 @@ export async function measureShop(server: BenchServer, options: { rounds: number
     const hot = requireClean(
       await load({ ...base, body: createOrder(`s${r}-hot-%N%`, "bench-hot"), connections: 32, durationS: 3, expectText: ORDERED }),
     );
-    await settled(server, "createOrder");
     const p50 = (result: PhaseResult) => percentile(result.latenciesMs, 50);
     rounds.push({
       order_first_p50_ms: p50(order),
