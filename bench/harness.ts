@@ -16,8 +16,13 @@ export interface BenchServer {
   child: ChildProcess;
 }
 
-export async function startBenchServer(env: Record<string, string>, nodeArgs: string[] = []): Promise<BenchServer> {
-  const child = spawn(process.execPath, ["--expose-gc", ...nodeArgs, "--import", "tsx", path.join(here, "server.ts")], {
+/** Starts the benchmark's server (bench/server.ts), or `entry`: another server that prints the same JSON line. */
+export async function startBenchServer(
+  env: Record<string, string>,
+  options: { entry?: string; nodeArgs?: string[] } = {},
+): Promise<BenchServer> {
+  const args = ["--expose-gc", ...(options.nodeArgs ?? []), "--import", "tsx", path.join(here, options.entry ?? "server.ts")];
+  const child = spawn(process.execPath, args, {
     cwd: root,
     env: { ...process.env, PORT: "0", LOG_LEVEL: "silent", ...env },
     stdio: ["ignore", "pipe", "inherit"],

@@ -16,9 +16,13 @@ const NOOP = JSON.stringify({ query: "{ workspace { id } }" });
 const BASELINE = { [BASELINE_HEADER]: "1" };
 const CREATED = '"__typename":"CreateIdentityPayload"';
 
+/**
+ * `bare`, when given (on PostgreSQL): the reference server, bench/bare-server.ts, measured in
+ * the same rounds: its first executions (one connection) and its throughput at 32 connections.
+ */
 export async function measureIdentity(
   server: BenchServer,
-  options: { rounds: number; requests: number; memoryOutcomes: number; progress(what: string): void },
+  options: { rounds: number; requests: number; memoryOutcomes: number; bare?: BenchServer; progress(what: string): void },
 ) {
   const { rounds: ROUNDS, requests: N, progress } = options;
   const base = { url: server.url, token: server.token };
@@ -62,7 +66,14 @@ export async function measureIdentity(
     const stormExecutions = (await counter(server, "createIdentity", "executions")) - before;
     const p50 = (result: PhaseResult) => percentile(result.latenciesMs, 50);
     const rps = (result: PhaseResult) => result.requests / result.durationS;
+    const reference = options.bare && (await measureReference(options.bare, r, N));
     rounds.push({
+      ...(reference && {
+        ref_first_p50_ms: p50(reference.first),
+        ref_rps: rps(reference.throughput),
+        ref_throughput_ratio: rps(withWrapper) / rps(reference.throughput),
+      }),
+      first_vs_noop: p50(first) / p50(noop),
       first_p50_ms: p50(first),
       bare_p50_ms: p50(bare),
       replay_p50_ms: p50(replay),
@@ -106,6 +117,18 @@ export async function measureIdentity(
     },
     samples,
   };
+}
+
+/** The reference server's first executions, on one connection, then at 32 connections. */
+async function measureReference(bare: BenchServer, r: number, N: number) {
+  const base = { url: bare.url, token: bare.token };
+  const first = requireClean(
+    await load({ ...base, body: createIdentity(`r${r}-ref-%N%`), connections: 1, amount: N, expectText: CREATED }),
+  );
+  const throughput = requireClean(
+    await load({ ...base, body: createIdentity(`r${r}-reftput-%N%`), connections: 32, durationS: 3, expectText: CREATED }),
+  );
+  return { first, throughput };
 }
 
 /** Each figure's median over the rounds (ratios were taken within each round). */

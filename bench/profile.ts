@@ -1,22 +1,30 @@
-// npm run bench:profile: where a first execution's CPU goes. Runs the benchmark's server under
-// `node --cpu-prof` on PostgreSQL, sends it first executions of createIdentity from one connection,
-// and prints the server's CPU time by where it was spent (self time, grouped by package or by
-// folder of src/). Options: --requests (default 3000), --mutation identity|debit.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+// npm run bench:profile: where a request's CPU goes. Runs the benchmark's server on PostgreSQL,
+// profiles it (the V8 profiler, started after the warm-up) while one connection sends first
+// executions of createIdentity (or replays of them, or the cheapest authenticated query:
+// --path first|replay|noop), and prints the server's CPU time per request by where it was spent
+// (self time, grouped by package or by folder of src/). Option: --requests (default 3000).
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { adminSql, databaseUrlOnAdminServer } from "../scripts/postgres-admin.ts";
 import { load, requireClean, startBenchServer, stopBenchServer, stopLoader } from "./harness.ts";
 
-const { values: args } = parseArgs({ options: { requests: { type: "string", default: "3000" } } });
+const { values: args } = parseArgs({
+  options: {
+    requests: { type: "string", default: "3000" },
+    path: { type: "string", default: "first" },
+    /** Also list the functions that spent the most, with their file. */
+    functions: { type: "boolean", default: false },
+  },
+});
 const N = Number(args.requests);
+const PATH = args.path as "first" | "replay" | "noop";
 
 interface ProfileNode {
   id: number;
   callFrame: { url: string; functionName: string };
-  hitCount?: number;
-  children?: number[];
 }
 
 /** Where a sampled frame belongs: a package, a folder of src/, Node itself, or the VM. */
@@ -30,50 +38,81 @@ function categoryOf(url: string, functionName: string): string {
   return url.replace(/^file:\/\/.*\//, "");
 }
 
-const profileDir = mkdtempSync(path.join(tmpdir(), "onceql-profile-"));
+const dir = mkdtempSync(path.join(tmpdir(), "onceql-profile-"));
+const file = path.join(dir, "server.cpuprofile");
 await adminSql("DROP DATABASE IF EXISTS onceql_profile WITH (FORCE)");
 await adminSql("CREATE DATABASE onceql_profile");
 try {
-  const env = { DATABASE_URL: databaseUrlOnAdminServer("onceql_profile"), ONCEQL_ENCRYPTION_KEY: "00".repeat(32), ONCEQL_RATE_LIMIT: "0" };
-  const server = await startBenchServer(env, ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, "--cpu-prof-interval=200"]);
-  const body = JSON.stringify({
+  const env = {
+    DATABASE_URL: databaseUrlOnAdminServer("onceql_profile"),
+    ONCEQL_ENCRYPTION_KEY: "00".repeat(32),
+    ONCEQL_RATE_LIMIT: "0",
+    BENCH_PROFILE: file,
+  };
+  const server = await startBenchServer(env);
+  const createIdentity = JSON.stringify({
     query:
       "mutation($input: CreateIdentityInput!) { createIdentity(input: $input) { __typename ... on CreateIdentityPayload { identity { id externalId } } } }",
     variables: { input: { clientMutationId: "profile-%N%", externalId: "profile-%N%" } },
   });
-  const base = { url: server.url, token: server.token };
-  await load({ ...base, body: body.replaceAll("profile-", "warm-"), connections: 1, amount: 500 });
-  requireClean(await load({ ...base, body, connections: 1, amount: N, expectText: '"CreateIdentityPayload"' }));
+  const noop = JSON.stringify({ query: "{ workspace { id } }" });
+  const base = { url: server.url, token: server.token, connections: 1 };
+  await load({ ...base, body: createIdentity.replaceAll("profile-", "warm-"), amount: 500 });
+  await load({ ...base, body: noop, amount: 500 });
+  // A replay needs a first execution to replay: made before the profiler starts.
+  if (PATH === "replay") await load({ ...base, body: createIdentity, amount: N });
+  process.kill(server.pid, "SIGHUP");
+  await sleep(200);
+  requireClean(
+    await load(
+      PATH === "noop"
+        ? { ...base, body: noop, amount: N, expectText: '"workspace"' }
+        : { ...base, body: createIdentity, amount: N, expectText: '"CreateIdentityPayload"' },
+    ),
+  );
+  process.kill(server.pid, "SIGHUP");
+  for (let i = 0; i < 50 && !existsSync(file); i++) await sleep(100);
   await stopBenchServer(server);
 } finally {
   stopLoader();
   await adminSql("DROP DATABASE IF EXISTS onceql_profile WITH (FORCE)");
 }
 
-const file = readdirSync(profileDir).find((name) => name.endsWith(".cpuprofile"));
-if (!file) throw new Error("the server wrote no CPU profile");
-const profile = JSON.parse(readFileSync(path.join(profileDir, file), "utf8")) as {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-};
-rmSync(profileDir, { recursive: true, force: true });
+const profile = JSON.parse(readFileSync(file, "utf8")) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+rmSync(dir, { recursive: true, force: true });
 const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-const microseconds = new Map<number, number>();
-for (const [i, id] of profile.samples.entries()) microseconds.set(id, (microseconds.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
 const byCategory = new Map<string, number>();
-for (const [id, us] of microseconds) {
+for (const [i, id] of profile.samples.entries()) {
   const node = byId.get(id)!;
   const category = categoryOf(node.callFrame.url, node.callFrame.functionName);
-  byCategory.set(category, (byCategory.get(category) ?? 0) + us);
+  byCategory.set(category, (byCategory.get(category) ?? 0) + (profile.timeDeltas[i] ?? 0));
 }
 const busy = [...byCategory].filter(([category]) => category !== "(idle)").reduce((sum, [, us]) => sum + us, 0);
-console.log(
-  `server CPU over ${N} first executions of createIdentity on PostgreSQL: ${(busy / 1000).toFixed(0)} ms busy, ${(busy / N).toFixed(0)} µs per request`,
-);
+const label = {
+  first: "first executions of createIdentity",
+  replay: "replays of createIdentity",
+  noop: "no-op queries ({ workspace { id } })",
+}[PATH];
+console.log(`server CPU over ${N} ${label}, one connection, PostgreSQL: ${(busy / N).toFixed(0)} µs per request`);
 for (const [category, us] of [...byCategory]
   .filter(([c]) => c !== "(idle)")
   .sort((a, b) => b[1] - a[1])
-  .slice(0, 18)) {
-  console.log(`${((100 * us) / busy).toFixed(1).padStart(5)} %  ${(us / N).toFixed(0).padStart(4)} µs/request  ${category}`);
+  .slice(0, 16)) {
+  console.log(`${((100 * us) / busy).toFixed(1).padStart(5)} %  ${(us / N).toFixed(0).padStart(4)} µs  ${category}`);
+}
+
+if (args.functions) {
+  const byFunction = new Map<string, number>();
+  for (const [i, id] of profile.samples.entries()) {
+    const { url, functionName } = byId.get(id)!.callFrame;
+    const name = `${functionName || "(anonymous)"}  ${categoryOf(url, functionName)}  ${url.replace(/^.*node_modules\//, "").slice(0, 70)}`;
+    byFunction.set(name, (byFunction.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  }
+  console.log("\nfunctions (self time):");
+  for (const [name, us] of [...byFunction]
+    .filter(([n]) => !n.startsWith("(idle)"))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 40)) {
+    console.log(`${(us / N).toFixed(1).padStart(7)} µs  ${name}`);
+  }
 }

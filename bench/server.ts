@@ -2,6 +2,8 @@
 // that runs each mutation's resolver without the idempotency wrapper (the baseline), answering
 // requests that carry BASELINE_HEADER. A debit needs a transaction of its own to be correct (it locks,
 // reads, then writes), so the baseline gives it one; createIdentity is one autocommit INSERT. Prints one JSON line with its URL and a workspace token.
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
 import pino from "pino";
 import { createApp } from "../src/app.ts";
 import { createWorkspace } from "../src/auth/workspaces.ts";
@@ -29,5 +31,23 @@ process.once("SIGTERM", async () => {
   await db.close();
   process.exit(0);
 });
+// With BENCH_PROFILE set: SIGHUP starts the CPU profiler, the next SIGHUP writes its profile
+// there (bench/profile.ts profiles one phase, not the start or the warm-up).
+if (process.env.BENCH_PROFILE) {
+  const session = new Session();
+  session.connect();
+  let profiling = false;
+  process.on("SIGHUP", () => {
+    if (!profiling) {
+      profiling = true;
+      session.post("Profiler.enable", () => session.post("Profiler.start"));
+      return;
+    }
+    session.post("Profiler.stop", (error, result) => {
+      if (!error) writeFileSync(process.env.BENCH_PROFILE!, JSON.stringify(result.profile));
+      profiling = false;
+    });
+  });
+}
 // Started with --expose-gc: the benchmark reads resident memory after a full collection.
 process.on("SIGUSR2", () => (globalThis as { gc?: () => void }).gc?.());

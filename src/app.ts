@@ -1,5 +1,4 @@
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
-import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { GraphQLError } from "graphql";
 import { createYoga, maskError, type YogaServerInstance } from "graphql-yoga";
 import type { Logger } from "pino";
@@ -121,7 +120,8 @@ export function createApp(options: AppOptions): App {
         logger.error({ err: args.find((arg) => arg instanceof Error) }, args.filter((arg) => !(arg instanceof Error)).join(" ")),
     },
     // GraphiQL bundled with the server: the default page loads its code from a CDN.
-    renderGraphiQL,
+    // Loaded when a browser first asks for it: a server that is never opened in a browser starts faster.
+    renderGraphiQL: async (graphiqlOptions) => (await import("@graphql-yoga/render-graphiql")).renderGraphiQL(graphiqlOptions),
     graphiql: {
       title: "onceql",
       defaultQuery: EXAMPLE_MUTATION,

@@ -1,10 +1,8 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import pg from "pg";
-import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import { BindingAdapterFactory, type OpenTransaction } from "./bound-transactions.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
@@ -163,8 +161,10 @@ function openPostgres(connectionString: string, options: DatabaseOptions): Datab
 }
 
 async function openPglite(dataDir: string | undefined, onQuery?: (sql: string) => void): Promise<Database> {
+  // Loaded only for the embedded database: a server on PostgreSQL starts without it.
+  const [{ PGlite }, { PrismaPGlite }] = await Promise.all([import("@electric-sql/pglite"), import("pglite-prisma-adapter")]);
   let unlock = async () => {};
-  let pglite: PGlite;
+  let pglite: InstanceType<typeof PGlite>;
   if (dataDir) {
     mkdirSync(dataDir, { recursive: true });
     unlock = await lockDataDir(dataDir);

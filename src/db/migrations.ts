@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
@@ -9,8 +10,13 @@ export const schemaPath = path.join(projectRoot, "prisma/schema.prisma");
 export const migrationsDir = path.join(projectRoot, "prisma/migrations");
 const noFilters = { externalTables: [], externalEnums: [] };
 
-/** What `prisma migrate deploy` does, with the same `_prisma_migrations` bookkeeping. */
+/**
+ * What `prisma migrate deploy` does, with the same `_prisma_migrations` bookkeeping. When every
+ * migration is already applied (the same name and checksum, finished), it stops there: the
+ * schema engine, WebAssembly to instantiate, is only started when there is work for it.
+ */
 export async function applyMigrations(adapterFactory: SqlMigrationAwareDriverAdapterFactory): Promise<string[]> {
+  if (await allApplied(adapterFactory)) return [];
   return withSchemaEngine(readFileSync(schemaPath, "utf8"), adapterFactory, async (engine) => {
     const { appliedMigrationNames } = await engine.applyMigrations({
       migrationsList: readMigrations(),
@@ -38,6 +44,30 @@ export async function diffMigrations(adapterFactory: SqlMigrationAwareDriverAdap
     const sql = stdout?.trim() ?? "";
     return sql === "" || /^-- This is an empty migration\.?$/.test(sql) ? undefined : `${sql}\n`;
   });
+}
+
+async function allApplied(adapterFactory: SqlMigrationAwareDriverAdapterFactory): Promise<boolean> {
+  const local = readMigrations().migrationDirectories.map((dir) => ({
+    name: dir.path,
+    checksum: createHash("sha256")
+      .update(dir.migrationFile.content.tag === "ok" ? dir.migrationFile.content.value : "")
+      .digest("hex"),
+  }));
+  const adapter = await adapterFactory.connect();
+  try {
+    const { rows } = await adapter.queryRaw({
+      sql: "SELECT migration_name, checksum FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL",
+      args: [],
+      argTypes: [],
+    });
+    const applied = new Set(rows.map(([name, checksum]) => `${name}\u0000${checksum}`));
+    return local.every((migration) => applied.has(`${migration.name}\u0000${migration.checksum}`));
+  } catch {
+    // No _prisma_migrations yet (a new database): the schema engine makes it.
+    return false;
+  } finally {
+    await adapter.dispose();
+  }
 }
 
 /** Writes `sql` as a new migration folder named like Prisma's, and the lock file if missing. */
