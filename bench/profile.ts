@@ -1,26 +1,32 @@
 // npm run bench:profile: where a request's CPU goes. Runs the benchmark's server on PostgreSQL,
 // profiles it (the V8 profiler, started after the warm-up) while one connection sends first
 // executions of createIdentity (or replays of them, or the cheapest authenticated query:
-// --path first|replay|noop), and prints the server's CPU time per request by where it was spent
-// (self time, grouped by package or by folder of src/). Option: --requests (default 3000).
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+// --path first|replay|noop; or baseline: first executions without the wrapper), and prints the server's CPU time per request by where it was spent
+// (self time, grouped by package or by folder of src/). Options: --requests (default 3000),
+// --functions (the costliest functions too), --keep <file> (the .cpuprofile itself).
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { adminSql, databaseUrlOnAdminServer } from "../scripts/postgres-admin.ts";
+import { BASELINE_HEADER } from "./baseline-runner.ts";
 import { load, requireClean, startBenchServer, stopBenchServer, stopLoader } from "./harness.ts";
 
 const { values: args } = parseArgs({
   options: {
     requests: { type: "string", default: "3000" },
+    /** Connections sending at once: 1 shows a request's own cost, 32 the cost under the throughput phase's load. */
+    connections: { type: "string", default: "1" },
     path: { type: "string", default: "first" },
     /** Also list the functions that spent the most, with their file. */
     functions: { type: "boolean", default: false },
+    /** Keeps the .cpuprofile here (open it in Chrome's DevTools, or speedscope), besides the summary. */
+    keep: { type: "string" },
   },
 });
 const N = Number(args.requests);
-const PATH = args.path as "first" | "replay" | "noop";
+const PATH = args.path as "first" | "replay" | "noop" | "baseline";
 
 interface ProfileNode {
   id: number;
@@ -56,7 +62,7 @@ try {
     variables: { input: { clientMutationId: "profile-%N%", externalId: "profile-%N%" } },
   });
   const noop = JSON.stringify({ query: "{ workspace { id } }" });
-  const base = { url: server.url, token: server.token, connections: 1 };
+  const base = { url: server.url, token: server.token, connections: Number(args.connections) };
   await load({ ...base, body: createIdentity.replaceAll("profile-", "warm-"), amount: 500 });
   await load({ ...base, body: noop, amount: 500 });
   // A replay needs a first execution to replay: made before the profiler starts.
@@ -67,7 +73,13 @@ try {
     await load(
       PATH === "noop"
         ? { ...base, body: noop, amount: N, expectText: '"workspace"' }
-        : { ...base, body: createIdentity, amount: N, expectText: '"CreateIdentityPayload"' },
+        : {
+            ...base,
+            body: createIdentity,
+            amount: N,
+            expectText: '"CreateIdentityPayload"',
+            ...(PATH === "baseline" && { headers: { [BASELINE_HEADER]: "1" } }),
+          },
     ),
   );
   process.kill(server.pid, "SIGHUP");
@@ -78,6 +90,7 @@ try {
   await adminSql("DROP DATABASE IF EXISTS onceql_profile WITH (FORCE)");
 }
 
+if (args.keep) copyFileSync(file, args.keep);
 const profile = JSON.parse(readFileSync(file, "utf8")) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
 rmSync(dir, { recursive: true, force: true });
 const byId = new Map(profile.nodes.map((node) => [node.id, node]));
@@ -90,10 +103,11 @@ for (const [i, id] of profile.samples.entries()) {
 const busy = [...byCategory].filter(([category]) => category !== "(idle)").reduce((sum, [, us]) => sum + us, 0);
 const label = {
   first: "first executions of createIdentity",
+  baseline: "first executions of createIdentity without the wrapper (the baseline)",
   replay: "replays of createIdentity",
   noop: "no-op queries ({ workspace { id } })",
 }[PATH];
-console.log(`server CPU over ${N} ${label}, one connection, PostgreSQL: ${(busy / N).toFixed(0)} µs per request`);
+console.log(`server CPU over ${N} ${label}, ${args.connections} connection(s), PostgreSQL: ${(busy / N).toFixed(0)} µs per request`);
 for (const [category, us] of [...byCategory]
   .filter(([c]) => c !== "(idle)")
   .sort((a, b) => b[1] - a[1])

@@ -89,6 +89,7 @@ function loggedBegin(binding: BindingAdapterFactory, onQuery: ((sql: string) => 
     const transaction = await binding.begin();
     return {
       literal: (value) => transaction.literal(value),
+      call: (statement, values) => transaction.call(statement, values),
       run: (work) => transaction.run(work),
       rollback: () => transaction.rollback(),
       send: (script) => {

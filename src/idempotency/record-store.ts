@@ -1,4 +1,4 @@
-import type { OpenTransaction } from "../db/bound-transactions.ts";
+import type { OpenTransaction, Statement } from "../db/bound-transactions.ts";
 import type { RawSql } from "../db/database.ts";
 import type { SealedOutcome } from "./outcome-codec.ts";
 
@@ -73,7 +73,43 @@ function claimOf(row: RecordRow | undefined): Claim {
 }
 
 /** Where the key's advisory lock lives: a 64-bit hash of the workspace and the key. */
-const lockKey = (t: OpenTransaction, ref: RecordRef) => `hashtextextended(${t.literal(`${ref.workspaceId}:${ref.clientMutationId}`)}, 0)`;
+const lockText = (ref: RecordRef) => `${ref.workspaceId}:${ref.clientMutationId}`;
+
+/** Names the session (what a duplicate and `running` see of the attempt), and takes the key's lock if it is free. */
+const TRY_LOCK: Statement = {
+  name: "onceql_try_lock",
+  params: ["text", "text"],
+  sql: "SELECT set_config('application_name', $1, true) AS session, pg_try_advisory_xact_lock(hashtextextended($2, 0)) AS locked",
+};
+
+/** Waits for the key's lock (at most the session's lock_timeout). */
+const LOCK: Statement = {
+  name: "onceql_lock",
+  params: ["text"],
+  sql: "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+};
+
+/** The record under a key, read after its lock is held (a statement of its own: a fresh snapshot). */
+const READ: Statement = {
+  name: "onceql_read",
+  params: ["uuid", "text"],
+  sql: `SELECT status, mutation, fingerprint, outcome, encrypted, input,
+          (extract(epoch FROM expires_at) * 1000)::float8 AS expires_at_ms,
+          expires_at <= now() AS expired,
+          coalesce(lease_expires_at > now(), false) AS lease_alive
+        FROM idempotency_records WHERE workspace_id = $1 AND client_mutation_id = $2`,
+};
+
+/** The completed record, written once with the outcome; nothing when one appeared meanwhile. */
+const COMPLETE: Statement = {
+  name: "onceql_complete",
+  params: ["uuid", "text", "text", "text", "text", "boolean", "text", "bigint"],
+  sql: `INSERT INTO idempotency_records
+          (workspace_id, client_mutation_id, mutation, fingerprint, status, outcome, encrypted, input, created_at, completed_at, expires_at)
+        VALUES ($1, $2, $3, $4, 'COMPLETED', $5, $6, $7, transaction_timestamp(), now(), now() + $8 * interval '1 millisecond')
+        ON CONFLICT (workspace_id, client_mutation_id) DO NOTHING
+        RETURNING (extract(epoch FROM expires_at) * 1000)::float8 AS expires_at_ms`,
+};
 
 /**
  * Reads and writes `idempotency_records`, inside the transaction of the attempt that runs the
@@ -98,24 +134,17 @@ export class RecordStore {
    * another input is refused at once; one with the same input is waited for, on its lock.
    */
   async claim(t: OpenTransaction, ref: RecordRef, mutation: string, fingerprint: string): Promise<Claim> {
-    const lock = lockKey(t, ref);
-    const read = `SELECT status, mutation, fingerprint, outcome, encrypted, input,
-             (extract(epoch FROM expires_at) * 1000)::float8 AS expires_at_ms,
-             expires_at <= now() AS expired,
-             coalesce(lease_expires_at > now(), false) AS lease_alive
-      FROM idempotency_records
-      WHERE workspace_id = ${t.literal(ref.workspaceId)}::uuid AND client_mutation_id = ${t.literal(ref.clientMutationId)}`;
-    const first = await t.send(`
-      SET LOCAL application_name = ${t.literal(sessionName(mutation, fingerprint))};
-      SELECT pg_try_advisory_xact_lock(${lock}) AS locked;
-      ${read};
-      SAVEPOINT onceql_mutation`);
-    if (first[1]?.[0]?.locked) return claimOf(first[2]?.[0] as unknown as RecordRow | undefined);
-    const holder = (await t.send(holderQuery(lock)))[0]?.[0] as { application_name: string } | undefined;
+    const key = lockText(ref);
+    const read = t.call(READ, [ref.workspaceId, ref.clientMutationId]);
+    const first = await t.send(`${t.call(TRY_LOCK, [sessionName(mutation, fingerprint), key])};\n${read};\nSAVEPOINT onceql_mutation`);
+    if (first[0]?.[0]?.locked) return claimOf(first[1]?.[0] as unknown as RecordRow | undefined);
+    const holder = (await t.send(holderQuery(`hashtextextended(${t.literal(key)}, 0)`)))[0]?.[0] as
+      | { application_name: string }
+      | undefined;
     const held = holder && parseSessionName(holder.application_name);
     if (held && held.fingerprintPrefix !== fingerprint.slice(0, PREFIX)) return { kind: "conflicting", mutation: held.mutation };
     // Waits for the holder (at most the session's lock_timeout), then reads what it left.
-    const waited = await t.send(`SELECT pg_advisory_xact_lock(${lock}); ${read}`);
+    const waited = await t.send(`${t.call(LOCK, [key])};\n${t.call(READ, [ref.workspaceId, ref.clientMutationId])}`);
     return claimOf(waited[1]?.[0] as unknown as RecordRow | undefined);
   }
 
@@ -131,14 +160,17 @@ export class RecordStore {
     record: { mutation: string; fingerprint: string; sealed: SealedOutcome; input: SealedOutcome; rollbackTo?: string },
   ): Promise<number | undefined> {
     const rollback = record.rollbackTo ? `ROLLBACK TO SAVEPOINT ${record.rollbackTo};\n` : "";
-    const results = await t.commit(`${rollback}
-      INSERT INTO idempotency_records
-        (workspace_id, client_mutation_id, mutation, fingerprint, status, outcome, encrypted, input, created_at, completed_at, expires_at)
-      VALUES (${t.literal(ref.workspaceId)}::uuid, ${t.literal(ref.clientMutationId)}, ${t.literal(record.mutation)}, ${t.literal(record.fingerprint)},
-              'COMPLETED', ${t.literal(record.sealed.text)}, ${record.sealed.encrypted}, ${t.literal(record.input.text)},
-              transaction_timestamp(), now(), now() + ${Math.round(this.ttlMs)} * interval '1 millisecond')
-      ON CONFLICT (workspace_id, client_mutation_id) DO NOTHING
-      RETURNING (extract(epoch FROM expires_at) * 1000)::float8 AS expires_at_ms`);
+    const insert = t.call(COMPLETE, [
+      ref.workspaceId,
+      ref.clientMutationId,
+      record.mutation,
+      record.fingerprint,
+      record.sealed.text,
+      record.sealed.encrypted,
+      record.input.text,
+      Math.round(this.ttlMs),
+    ]);
+    const results = await t.commit(`${rollback}${insert}`);
     const row = results[rollback ? 1 : 0]?.[0] as { expires_at_ms: number } | undefined;
     return row === undefined ? undefined : Number(row.expires_at_ms);
   }
