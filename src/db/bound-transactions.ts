@@ -263,8 +263,9 @@ class PgOpenTransaction implements OpenTransaction {
           (error: Error) => error,
         )
       : undefined;
-    // A connection that could not even roll back is closed rather than given back.
-    this.release(failed);
+    // A connection that could not even roll back, or whose prepared statements are in doubt, is
+    // closed rather than given back.
+    this.release(failed ?? (this.unsure ? new Error("prepared statements in doubt") : undefined));
   }
 
   private release(error?: Error): void {

@@ -2,12 +2,17 @@ import type { TransactionClient } from "../generated/prisma/internal/prismaNames
 
 export type { TransactionClient };
 
-/** SQLSTATEs after which the whole transaction may simply run again. */
-const RETRYABLE = new Set(["40001", "40P01"]);
+/**
+ * SQLSTATEs after which the whole transaction may simply run again: a deadlock, a serialization
+ * failure, or a connection whose prepared statements were dropped or outdated behind its back (a
+ * session reset, a table changed): that connection is closed, and the next attempt takes another.
+ */
+const RETRYABLE = new Set(["40001", "40P01", "26000"]);
 
-/** The database aborted the transaction (a deadlock, a serialization failure): it may simply run again. */
+/** The database aborted the transaction for a reason that running it again resolves. */
 export function isRetryableConflict(error: unknown): boolean {
   const state = sqlState(error);
+  if (state === "0A000") return /cached plan must not change result type/.test(String((error as Error)?.message));
   return (state !== undefined && RETRYABLE.has(state)) || (error as { code?: string })?.code === "P2034";
 }
 

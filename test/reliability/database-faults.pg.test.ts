@@ -3,9 +3,10 @@ import { createClient, createServer, type RunningServer } from "onceql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createWorkspace } from "../../src/auth/workspaces.ts";
 import { createPostgresDatabase, postgresAvailable } from "../helpers/databases.ts";
-import { CREATE_KEY } from "../helpers/operations.ts";
+import { CREATE_IDENTITY, CREATE_KEY } from "../helpers/operations.ts";
 import { postGraphQL } from "../helpers/processes.ts";
 import { startTcpProxy } from "../helpers/tcp-proxy.ts";
+import { startTestApp, type TestApp } from "../helpers/test-app.ts";
 
 /** The server reaches PostgreSQL through a proxy that can cut its connections or refuse new ones. */
 describe.skipIf(!postgresAvailable())("database faults", () => {
@@ -84,5 +85,38 @@ describe.skipIf(!postgresAvailable())("database faults", () => {
     for (const result of results) expect(result.data.createKey?.__typename).toBe("CreateKeyPayload");
     for (let i = 0; i < 40; i++) expect(await keysNamed(`cut-${i}`), `cut-${i}`).toBe(1);
     expect(await server.db.prisma.identity.count({ where: { externalId: { startsWith: "cut-owner-" } } })).toBe(3);
+  });
+});
+
+/**
+ * The wrapper prepares its statements once per connection. A session reset behind its back (as a
+ * pooler's DISCARD ALL would do) drops them: the attempt that finds one missing closes that
+ * connection and runs again on another, and the caller sees nothing of it.
+ */
+describe.skipIf(!postgresAvailable())("prepared statements dropped behind the server's back", () => {
+  let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    database = await createPostgresDatabase();
+    // One connection: the one that loses its statements is the one every mutation takes.
+    t = await startTestApp({ databaseUrl: database.url, poolSize: 1 });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await database?.drop();
+  });
+
+  it("every mutation still runs once and answers", async () => {
+    const create = (n: number) => t.gql(CREATE_IDENTITY, { input: { clientMutationId: `prepared-${n}`, externalId: `prepared-${n}` } });
+    expect((await create(0)).body.data.createIdentity.__typename).toBe("CreateIdentityPayload");
+    for (let n = 1; n <= 3; n++) {
+      await t.db.prisma.$executeRawUnsafe("DEALLOCATE ALL");
+      const answer = await create(n);
+      expect(answer.body.errors).toBeUndefined();
+      expect(answer.body.data.createIdentity.__typename).toBe("CreateIdentityPayload");
+    }
+    expect(await t.db.prisma.identity.count({ where: { externalId: { startsWith: "prepared-" } } })).toBe(4);
+    expect((await create(2)).headers.get("idempotent-replayed")).toBe("true");
   });
 });
