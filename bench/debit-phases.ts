@@ -63,7 +63,7 @@ export async function measureDebits(server: BenchServer, options: { rounds: numb
   const distinct = (key: string, extra: Partial<Phase> & { connections: number }): Phase => ({
     ...base,
     body: debit(key, "%W%"),
-    wallets,
+    each: wallets,
     expectText: DEBITED,
     ...extra,
   });

@@ -14,8 +14,8 @@ export interface Phase {
   /** Cycle the counter over this many values (replays of keys executed before). */
   cycle?: number;
   headers?: Record<string, string>;
-  /** `%W%` in a body is replaced by one of these, in turn (a different wallet per request). */
-  wallets?: string[];
+  /** `%W%` in a body is replaced by one of these, in turn (a different wallet, sku or identity per request). */
+  each?: string[];
   /** Every answer must hold this text; the others are counted as mismatches. */
   expectText?: string;
 }
@@ -36,7 +36,7 @@ function run(phase: Phase): Promise<PhaseResult> {
     const n = (phase.from ?? 0) + (phase.cycle ? i % phase.cycle : i);
     i++;
     const body = phase.body.replaceAll("%N%", String(n));
-    return phase.wallets ? body.replaceAll("%W%", phase.wallets[n % phase.wallets.length]!) : body;
+    return phase.each ? body.replaceAll("%W%", phase.each[n % phase.each.length]!) : body;
   };
   return new Promise((resolve, reject) => {
     const instance = autocannon(

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { adminSql, databaseUrlOnAdminServer } from "../scripts/postgres-admin.ts";
+import { measureCards } from "./card-phases.ts";
 import { measureDebits } from "./debit-phases.ts";
 import { startBenchServer, stopBenchServer, stopLoader } from "./harness.ts";
 import { measureIdentity } from "./identity-phases.ts";
@@ -22,9 +23,10 @@ const { values: args } = parseArgs({
     engines: { type: "string", default: "postgresql,pglite" },
     /**
      * Which sets of phases: identity (createIdentity, with the bare reference server on
-     * PostgreSQL), debit (debitWallet), shop (createOrder, checkout), startup (spawn to first answer).
+     * PostgreSQL), debit (debitWallet), shop (createOrder, checkout), cards (createCard, and 20 keys at
+     * once for one identity; PostgreSQL), startup (spawn to first answer).
      */
-    phases: { type: "string", default: "identity,debit,shop,startup" },
+    phases: { type: "string", default: "identity,debit,shop,cards,startup" },
   },
 });
 const ROUNDS = Number(args.rounds);
@@ -75,6 +77,11 @@ async function benchEngine(engine: string, env: Record<string, string>, memoryOu
       const shop = await measureShop(server, { rounds: ROUNDS, requests: N, progress });
       Object.assign(result.summary, shop.summary);
       result.rounds.shop = shop.rounds;
+    }
+    if (PHASES.has("cards") && engine === "postgresql") {
+      const cards = await measureCards(server, { rounds: ROUNDS, requests: N, progress });
+      Object.assign(result.summary, cards.summary);
+      result.rounds.cards = cards.rounds;
     }
     if (PHASES.has("startup") && engine === "postgresql") {
       const startup = await measureStartup(env, { rounds: ROUNDS, progress });
@@ -167,6 +174,9 @@ for (const name of [
   "checkout_first_p50_ms",
   "order_rps_hot",
   "order_hot_p99_ms",
+  "card_first_p50_ms",
+  "card_race_last_ms",
+  "card_race_last_worst_ms",
   "start_ms",
   "bare_start_ms",
 ]) {

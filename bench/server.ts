@@ -8,11 +8,14 @@ import pino from "pino";
 import { createApp } from "../src/app.ts";
 import { createWorkspace } from "../src/auth/workspaces.ts";
 import { loadConfig } from "../src/config.ts";
+import { startIssuerSimulator } from "../src/issuer-simulator/server.ts";
 import { closeHttp, listen, openResources, urlOf } from "../src/server.ts";
 import { BASELINE_HEADER, WithoutIdempotency } from "./baseline-runner.ts";
 
-const config = loadConfig();
 const logger = pino({ level: "silent" });
+// The card issuer: a simulator of this process on loopback, as `npm start` runs it, unless one is given.
+const issuer = process.env.ONCEQL_ISSUER_URL ? undefined : await startIssuerSimulator();
+const config = { ...loadConfig(), ...(issuer && { issuerUrl: issuer.url }) };
 const { db, encryptionKey } = await openResources(config, logger);
 const app = createApp({ config, db, logger, encryptionKey });
 const baseline = createApp({
@@ -29,6 +32,7 @@ process.once("SIGTERM", async () => {
   await closeHttp(http);
   await Promise.all([app.close(), baseline.close()]);
   await db.close();
+  await issuer?.close();
   process.exit(0);
 });
 // With BENCH_PROFILE set: SIGHUP starts the CPU profiler, the next SIGHUP writes its profile

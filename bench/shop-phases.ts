@@ -69,7 +69,7 @@ export async function measureShop(server: BenchServer, options: { rounds: number
   const distinct = (body: string, expectText: string, extra: Partial<Phase> = {}): Phase => ({
     ...base,
     body,
-    wallets: skus,
+    each: skus,
     connections: 1,
     amount: N,
     expectText,
