@@ -3,7 +3,7 @@ import { v5 as uuidv5 } from "uuid";
 import type { Context, Services } from "../context.ts";
 import type { TransactionClient } from "../db/transaction.ts";
 import type { UserErrorClass } from "../schema/errors.ts";
-import { malformedRowIdError } from "../schema/row-ids.ts";
+import { canonicalRowIds, malformedRowIdError } from "../schema/row-ids.ts";
 import { requireBoundedDepth } from "../schema/validation.ts";
 import { assertValidClientMutationId } from "./client-mutation-id.ts";
 import type { ExecutionStatus } from "./executor.ts";
@@ -53,12 +53,13 @@ export async function resolveIdempotent<Input extends { clientMutationId: string
   info: GraphQLResolveInfo,
 ): Promise<Payload & { clientMutationId: string }> {
   const started = performance.now();
-  const { clientMutationId, ...rest } = input;
+  const { clientMutationId, ...sent } = input;
   const workspaceId = ctx.workspace.id;
   let status: string = "FAILED";
   try {
     assertValidClientMutationId(clientMutationId);
-    requireBoundedDepth(rest);
+    requireBoundedDepth(sent);
+    const rest = canonicalRowIds(info, sent);
     const { fingerprint, canonical } = fingerprintOf(spec.mutation, rest);
     const result = await ctx.services.idempotency.run({
       workspaceId,

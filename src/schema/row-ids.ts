@@ -17,11 +17,28 @@ import type { UserError } from "./errors.ts";
  * fails the query (a masked internal error); declared with `rowIdArg` or `rowIdField`, it is
  * answered exactly as an unknown id is: `null` from a query, the field's NotFoundError from a
  * mutation. `guardRowIds` refuses to build a schema with an ID argument declared any other way.
+ *
+ * One UUID has several spellings (upper case, as Swift's `UUID().uuidString` makes; without
+ * hyphens; in braces), and a uuid column takes them all as one. Text does not: an id used as sent
+ * made a second user at the card issuer and a second ledger account for one balance. So every row
+ * id is canonicalized (lower case, hyphenated) before anything sees it: the fingerprint, the
+ * services, the issuer, ledger addresses, stored outcomes.
  */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const HYPHENATED = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const BARE = /^[0-9a-f]{32}$/;
+
+/** The canonical spelling of a UUID (lower case, hyphenated), or undefined for what is not one. */
+export function canonicalRowId(id: string): string | undefined {
+  if (id.length > 38) return undefined;
+  const inner = (id.startsWith("{") && id.endsWith("}") ? id.slice(1, -1) : id).toLowerCase();
+  if (HYPHENATED.test(inner)) return inner;
+  if (BARE.test(inner))
+    return `${inner.slice(0, 8)}-${inner.slice(8, 12)}-${inner.slice(12, 16)}-${inner.slice(16, 20)}-${inner.slice(20)}`;
+  return undefined;
+}
 
 export function isRowId(id: string): boolean {
-  return UUID.test(id);
+  return canonicalRowId(id) !== undefined;
 }
 
 /** What a mutation answers when this id names no row: the error class, built from the id. */
@@ -39,6 +56,24 @@ export function rowIdArg(arg: ArgBuilder<Types>, options: { description?: string
 /** A mutation input field that names a row; a malformed id answers `notFound`, as an unknown one does. */
 export function rowIdField(t: PothosSchemaTypes.InputFieldBuilder<Types, "InputObject">, notFound: NotFoundErrorClass) {
   return t.id({ required: true, extensions: { rowId: { notFound } satisfies RowIdExtension } });
+}
+
+/**
+ * A mutation's input with its row ids in their canonical spelling, so that two spellings of one
+ * id are one input (one fingerprint) and nothing downstream sees another. Malformed ids are left
+ * as sent, for `malformedRowIdError`.
+ */
+export function canonicalRowIds<Input extends Record<string, unknown>>(info: GraphQLResolveInfo, input: Input): Input {
+  let canonical: Input | undefined;
+  for (const [name] of mutationRowIds(info.parentType.getFields()[info.fieldName]!)) {
+    const id = input[name];
+    const spelled = typeof id === "string" ? canonicalRowId(id) : undefined;
+    if (spelled !== undefined && spelled !== id) {
+      canonical ??= { ...input };
+      (canonical as Record<string, unknown>)[name] = spelled;
+    }
+  }
+  return canonical ?? input;
 }
 
 /**
@@ -73,8 +108,9 @@ function mutationRowIds(field: GraphQLField<unknown, unknown>): [string, NotFoun
 
 /**
  * Checks every ID argument of the schema was declared as a row id, and makes every field with a
- * row-id argument answer `null` for a malformed id without running its resolver. Throws at start,
- * naming the argument, for an ID declared any other way.
+ * row-id argument answer `null` for a malformed id without running its resolver, and see every
+ * other in its canonical spelling. Throws at start, naming the argument, for an ID declared any
+ * other way.
  */
 export function guardRowIds(schema: GraphQLSchema): GraphQLSchema {
   const mutationType = schema.getMutationType();
@@ -90,10 +126,16 @@ export function guardRowIds(schema: GraphQLSchema): GraphQLSchema {
       if (rowIdArgs.length === 0) continue;
       if (isNonNullType(field.type)) throw new Error(`${where} takes a row id, so it must be nullable (a malformed id answers null)`);
       const resolve = field.resolve!;
-      field.resolve = (source, args, context, info) =>
-        rowIdArgs.some((arg) => typeof args[arg.name] === "string" && !isRowId(args[arg.name]))
-          ? null
-          : resolve(source, args, context, info);
+      field.resolve = (source, args, context, info) => {
+        const canonical = { ...args };
+        for (const arg of rowIdArgs) {
+          if (typeof args[arg.name] !== "string") continue;
+          const id = canonicalRowId(args[arg.name]);
+          if (id === undefined) return null;
+          canonical[arg.name] = id;
+        }
+        return resolve(source, canonical, context, info);
+      };
     }
   }
   return schema;

@@ -54,3 +54,23 @@ it("npm run cli -- ledger verify: one line per asset summing to zero, exit 0; a 
   expect(drifted.output).toMatch(/LEDGER DOES NOT VERIFY/);
   expect(drifted.code).toBe(1);
 });
+
+it("an account address spelled otherwise than canonically: the database refuses it, and ledger verify, finding one written before that check, exits 1", async () => {
+  let walletId = "";
+  await withDatabase(async (t) => {
+    walletId = await newWallet(t);
+    await credit(t, walletId, 50);
+    const upper = `wallet:${walletId.toUpperCase()}:main`;
+    await expect(
+      t.db.prisma.$executeRaw`UPDATE ledger_accounts SET address = ${upper} WHERE wallet_id = ${walletId}::uuid`,
+    ).rejects.toThrow(/ledger_accounts_address_canonical/);
+    // As a database written before the check would hold it (the migration adds it NOT VALID).
+    await t.db.prisma.$executeRaw`ALTER TABLE ledger_accounts DROP CONSTRAINT ledger_accounts_address_canonical`;
+    await t.db.prisma.$executeRaw`ALTER TABLE ledger_postings DROP CONSTRAINT ledger_postings_addresses_canonical`;
+    await t.db.prisma.$executeRaw`UPDATE ledger_accounts SET address = ${upper} WHERE wallet_id = ${walletId}::uuid`;
+  });
+  const audit = await verify();
+  expect(audit.output).toMatch(/^addresses not spelled canonically: [1-9]/m);
+  expect(audit.output).toMatch(/LEDGER DOES NOT VERIFY/);
+  expect(audit.code).toBe(1);
+});

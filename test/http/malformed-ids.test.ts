@@ -1,16 +1,7 @@
-import { randomUUID } from "node:crypto";
-import {
-  type GraphQLField,
-  type GraphQLInputType,
-  getNamedType,
-  isEnumType,
-  isInputObjectType,
-  isLeafType,
-  isListType,
-  isNonNullType,
-} from "graphql";
+import { getNamedType, isInputObjectType, isLeafType } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { schema } from "../../src/schema/index.ts";
+import { argumentsOf, type Field, isId, idQueries as queries, sample, variablesOf } from "../helpers/schema-walk.ts";
 import { startTestApp, type TestApp } from "../helpers/test-app.ts";
 
 /**
@@ -26,41 +17,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-type Field = GraphQLField<unknown, unknown>;
-const isId = (type: GraphQLInputType) => getNamedType(type).name === "ID";
-
-/** A valid value of an input type: its required fields only, ids as fresh UUIDs. */
-function sample(type: GraphQLInputType): unknown {
-  if (isNonNullType(type)) return sample(type.ofType);
-  if (isListType(type)) return [sample(type.ofType)];
-  if (isInputObjectType(type)) {
-    return Object.fromEntries(
-      Object.values(type.getFields())
-        .filter((field) => isNonNullType(field.type) && field.defaultValue === undefined)
-        .map((field) => [field.name, sample(field.type)]),
-    );
-  }
-  if (isEnumType(type)) return type.getValues()[0]!.value;
-  const samples: Record<string, unknown> = {
-    ID: randomUUID(),
-    String: "sample",
-    Int: 1,
-    Boolean: false,
-    BigInt: "1",
-    DateTime: new Date(Date.now() + 3_600_000).toISOString(),
-    JSON: {},
-  };
-  if (!(type.name in samples)) throw new Error(`no sample for the scalar ${type.name}: add one`);
-  return samples[type.name];
-}
-
 const selection = (field: Field) => (isLeafType(getNamedType(field.type)) ? "" : "{ __typename }");
-const variablesOf = (field: Field) => field.args.map((arg) => `$${arg.name}: ${arg.type}`).join(", ");
-const argumentsOf = (field: Field) => field.args.map((arg) => `${arg.name}: $${arg.name}`).join(", ");
-
-const queries = Object.values(schema.getQueryType()!.getFields()).flatMap((field) =>
-  field.args.filter((arg) => isId(arg.type)).map((arg) => ({ name: `${field.name}(${arg.name})`, field, arg: arg.name })),
-);
 const mutations = Object.values(schema.getMutationType()!.getFields()).flatMap((field) => {
   const input = getNamedType(field.args.find((arg) => arg.name === "input")!.type);
   if (!isInputObjectType(input)) return [];

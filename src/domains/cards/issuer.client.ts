@@ -1,4 +1,4 @@
-import { isRowId } from "../../schema/row-ids.ts";
+import { canonicalRowId } from "../../schema/row-ids.ts";
 import { CardLimitReachedError } from "./card.errors.ts";
 import { IssuerProtocolError, issuerUnavailable } from "./issuer.errors.ts";
 
@@ -99,9 +99,11 @@ const STATUSES: readonly unknown[] = ["ACTIVE", "FROZEN", "DELETED"];
 
 function requireCard(value: unknown): IssuerCard {
   const card = value as Partial<IssuerCard> | undefined;
+  // Compared with the ids this database holds (canonical): an issuer may spell them otherwise.
+  const id = typeof card?.id === "string" ? canonicalRowId(card.id) : undefined;
   if (
-    typeof card?.id !== "string" ||
-    !isRowId(card.id) ||
+    !card ||
+    id === undefined ||
     typeof card.userId !== "string" ||
     typeof card.last4 !== "string" ||
     !/^\d{4}$/.test(card.last4) ||
@@ -112,7 +114,7 @@ function requireCard(value: unknown): IssuerCard {
     throw new IssuerProtocolError(`the issuer answered something that is not a card: ${JSON.stringify(value)?.slice(0, 200)}`);
   }
   return {
-    id: card.id,
+    id,
     userId: card.userId,
     last4: card.last4,
     expMonth: card.expMonth!,

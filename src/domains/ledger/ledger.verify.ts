@@ -1,5 +1,9 @@
 import type { PrismaClient } from "../../generated/prisma/client.ts";
 
+const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+/** The addresses of ledger.accounts.ts, with ids in their canonical spelling; the database CHECKs it too. */
+const CANONICAL_ADDRESS = `^(world|wallet:${UUID}:[A-Za-z0-9_-]{1,64}|hold:${UUID})$`;
+
 export interface AssetAudit {
   asset: string;
   postings: number;
@@ -19,13 +23,19 @@ export interface LedgerAudit {
   assets: AssetAudit[];
   /** Holds whose `remaining` is not what their account holds. */
   driftedHolds: number;
+  /**
+   * Accounts whose address is not the one spelling of what they are (`world`,
+   * `wallet:<its wallet's canonical id>:<its balance's name>`, `hold:<canonical id>`), or postings
+   * to or from such an address: with a second spelling one balance would have two accounts.
+   */
+  nonCanonicalAddresses: number;
   ok: boolean;
 }
 
 /**
  * Checks the ledger from its postings alone: per asset (and per workspace) everything sums to zero,
  * no account but a world account is negative, every stored balance is what its postings add up to,
- * and every hold's remaining is its account's balance.
+ * every hold's remaining is its account's balance, and every address is spelled canonically.
  */
 export async function verifyLedger(prisma: PrismaClient): Promise<LedgerAudit> {
   const rows = await prisma.$queryRaw<
@@ -60,12 +70,27 @@ export async function verifyLedger(prisma: PrismaClient): Promise<LedgerAudit> {
     SELECT count(*)::int AS drifted FROM holds h
     LEFT JOIN ledger_accounts a ON a.workspace_id = h.workspace_id AND a.address = 'hold:' || h.id AND a.asset = h.asset
     WHERE coalesce(a.balance, 0) <> h.remaining`;
+  const [addresses] = await prisma.$queryRaw<{ nonCanonical: number }[]>`
+    WITH used AS (
+      SELECT workspace_id, address, kind, wallet_id, balance_id FROM ledger_accounts
+      UNION ALL
+      SELECT workspace_id, source, NULL, NULL, NULL FROM ledger_postings
+      UNION ALL
+      SELECT workspace_id, destination, NULL, NULL, NULL FROM ledger_postings
+    )
+    SELECT count(*)::int AS "nonCanonical" FROM used u
+    WHERE u.address !~ ${CANONICAL_ADDRESS}
+       OR (u.kind = 'BALANCE' AND NOT EXISTS (
+            SELECT 1 FROM wallet_balances b
+            WHERE b.workspace_id = u.workspace_id AND b.id = u.balance_id AND u.address = 'wallet:' || b.wallet_id || ':' || b.name))`;
   const assets = rows as unknown as AssetAudit[];
   const driftedHolds = holds?.drifted ?? 0;
+  const nonCanonicalAddresses = addresses?.nonCanonical ?? 0;
   const ok =
     driftedHolds === 0 &&
+    nonCanonicalAddresses === 0 &&
     assets.every((a) => a.sum === 0n && a.unbalancedWorkspaces === 0 && a.negativeAccounts === 0 && a.driftedAccounts === 0);
-  return { assets, driftedHolds, ok };
+  return { assets, driftedHolds, nonCanonicalAddresses, ok };
 }
 
 export function formatAudit(audit: LedgerAudit): string {
@@ -76,6 +101,7 @@ export function formatAudit(audit: LedgerAudit): string {
   );
   if (audit.assets.length === 0) lines.push("no postings yet");
   lines.push(`holds whose remaining is not their account's balance: ${audit.driftedHolds}`);
+  lines.push(`addresses not spelled canonically: ${audit.nonCanonicalAddresses}`);
   lines.push(audit.ok ? "ledger verified" : "LEDGER DOES NOT VERIFY");
   return lines.join("\n");
 }
