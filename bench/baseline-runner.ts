@@ -18,7 +18,7 @@ export class WithoutIdempotency implements MutationRunner {
   ) {}
 
   async run(request: IdempotentRequest): Promise<IdempotentResult> {
-    const scope = { checkpoint: async () => {} };
+    const scope = { checkpoint: async () => {}, foundEarlier: () => {} };
     try {
       const payload = this.transactional.has(request.mutation)
         ? await this.prisma.$transaction((tx) => request.execute(tx, scope))

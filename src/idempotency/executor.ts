@@ -34,6 +34,12 @@ export interface ExecutionScope {
    * rolls back only what came after (housekeeping that must stick, such as expiring a hold).
    */
   checkpoint(): Promise<void>;
+  /**
+   * Says the answer is what an earlier run of this key and input made, found by the ids only they
+   * give, after that run's stored outcome expired: nothing ran again, so it is REPLAYED. It is
+   * stored as the key's outcome from now on, like any answer.
+   */
+  foundEarlier(): void;
 }
 
 export interface IdempotentResult {
@@ -200,6 +206,9 @@ export class IdempotentExecutor implements MutationRunner {
         case "stale":
           // Its counts go into the daily totals with it (those still in memory land on its successor).
           await t.run(() => sweepKey(db.prisma, request));
+          // The sweep is not the mutation's: an answering UserError rolls back to after it (else the
+          // old record would be back, and the new one could not be stored).
+          await t.send("SAVEPOINT onceql_mutation");
           break;
       }
       const result = await this.execute(t, request, stored);
@@ -218,14 +227,20 @@ export class IdempotentExecutor implements MutationRunner {
     metrics.inFlight.inc(labels);
     try {
       let savepoint = "onceql_mutation";
-      const checkpoint = async () => {
-        await t.send("SAVEPOINT onceql_checkpoint");
-        savepoint = "onceql_checkpoint";
+      let found = false;
+      const scope: ExecutionScope = {
+        checkpoint: async () => {
+          await t.send("SAVEPOINT onceql_checkpoint");
+          savepoint = "onceql_checkpoint";
+        },
+        foundEarlier: () => {
+          found = true;
+        },
       };
       let outcome: Outcome;
       let rollbackTo: string | undefined;
       try {
-        outcome = { ok: true, payload: await t.run(() => request.execute(db.prisma, { checkpoint })) };
+        outcome = { ok: true, payload: await t.run(() => request.execute(db.prisma, scope)) };
       } catch (error) {
         if (!this.isExpected(error, request)) throw error;
         // The answer is stored in this transaction; what the mutation had begun is rolled back.
@@ -249,6 +264,11 @@ export class IdempotentExecutor implements MutationRunner {
       const record: Stored = { mutation: request.mutation, fingerprint: request.fingerprint, sealed, input };
       stored(record);
       cache.set(request, { ...record, expiresAt });
+      if (found) {
+        metrics.replays.inc(labels);
+        this.options.counts.add(request, "replays");
+        return { status: "REPLAYED", outcome };
+      }
       metrics.executions.inc(labels);
       return { status: "EXECUTED", outcome };
     } finally {

@@ -14,8 +14,11 @@ export interface MutationScope {
   tx: TransactionClient;
   workspaceId: string;
   /**
-   * An id that only this mutation's clientMutationId gives, in this workspace: a UUIDv5 under
-   * `namespace` (one namespace per kind of row, so ids of two kinds never collide).
+   * An id that only this mutation's clientMutationId with this input gives, in this workspace: a
+   * UUIDv5 under `namespace` (one namespace per kind of row, so ids of two kinds never collide) of
+   * the workspace, the key and the input's fingerprint. A row made under it is how a retry past
+   * the TTL, when the stored outcome is gone, finds what its first run made (then `foundEarlier`);
+   * the same key with another input gets other ids, and is another operation.
    */
   idFor(namespace: string): string;
   /**
@@ -24,6 +27,8 @@ export interface MutationScope {
    * mutation's own.
    */
   checkpoint(): Promise<void>;
+  /** The answer was found by `idFor` ids, made by an earlier run of this key and input: nothing ran again (see ExecutionScope). */
+  foundEarlier(): void;
   services: Services;
 }
 
@@ -69,11 +74,14 @@ export async function resolveIdempotent<Input extends { clientMutationId: string
       canonicalInput: canonical,
       sensitive: spec.sensitive,
       errorClasses: spec.errorClasses,
-      execute: async (tx, { checkpoint }) => {
+      execute: async (tx, { checkpoint, foundEarlier }) => {
         const malformedId = malformedRowIdError(info, rest);
         if (malformedId) throw malformedId;
-        const idFor = (namespace: string) => uuidv5(`${workspaceId}:${clientMutationId}`, namespace);
-        return (await spec.run(rest, { tx, workspaceId, idFor, checkpoint, services: ctx.services })) as Record<string, unknown>;
+        const idFor = (namespace: string) => uuidv5(`${workspaceId}:${clientMutationId}:${fingerprint}`, namespace);
+        return (await spec.run(rest, { tx, workspaceId, idFor, checkpoint, foundEarlier, services: ctx.services })) as Record<
+          string,
+          unknown
+        >;
       },
     });
     status = result.status;

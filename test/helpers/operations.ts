@@ -9,6 +9,7 @@ export const CREATE_KEY = /* GraphQL */ `
         secret
         key { id name meta expiresAt createdAt identity { id externalId } }
       }
+      ... on SecretNotKeptError { key { id } }
       ... on UserError { code message }
     }
   }

@@ -1,5 +1,7 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { print } from "graphql";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { sweepExpired } from "../../src/idempotency/sweeper.ts";
 import {
   AdjustInventoryDocument,
   CheckoutDocument,
@@ -28,12 +30,16 @@ import { credit, expectLedgerSound, newWallet, USD } from "../helpers/wallets.ts
 /**
  * What every mutation promises, checked for each one: a replay gives identical data, another
  * input under the key is refused, and 20 duplicates fired at once on two servers sharing one
- * PostgreSQL database leave exactly one effect.
+ * PostgreSQL database leave exactly one effect. Past the TTL, when the stored outcome is gone,
+ * the same input makes no second effect (it answers from what the first made, REPLAYED), and
+ * another input is a new operation or refused, never answered with the first one's rows.
  */
 describe.skipIf(!postgresAvailable())("every mutation, on PostgreSQL", () => {
   let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
   let issuer: TestIssuer;
   let servers: TestApp[];
+  /** A server whose stored outcomes expire after 1.5 s, sharing the database (the server itself accepts 5m at least). */
+  let shortTtl: TestApp;
   let keyId: string;
   let walletId: string;
   /** A pending hold for each run of confirmHold and voidHold, by key. */
@@ -51,11 +57,12 @@ describe.skipIf(!postgresAvailable())("every mutation, on PostgreSQL", () => {
     issuer = await startTestIssuer();
     const config = { issuerUrl: issuer.url };
     servers = [await startTestApp({ databaseUrl: database.url, config }), await startTestApp({ databaseUrl: database.url, config })];
+    shortTtl = await startTestApp({ databaseUrl: database.url, config: { ...config, idempotencyTtlMs: 1_500 } });
     const created = await servers[0]!.gql(CREATE_KEY, { input: { clientMutationId: "setup", name: "to-update" } });
     keyId = created.body.data.createKey.key.id;
     walletId = await newWallet(servers[0]!);
     await credit(servers[0]!, walletId, 1_000_000);
-    for (const key of ["confirmHold-seq", "confirmHold-par", "voidHold-seq", "voidHold-par"]) {
+    for (const key of ["confirmHold-seq", "confirmHold-par", "confirmHold-ttl", "voidHold-seq", "voidHold-par", "voidHold-ttl"]) {
       const debit = await servers[0]!
         .sdk()
         .DebitWallet({ input: { clientMutationId: `setup-${key}`, walletId, amount: money(100), pending: true } });
@@ -67,11 +74,11 @@ describe.skipIf(!postgresAvailable())("every mutation, on PostgreSQL", () => {
       if (identity.data.createIdentity?.__typename !== "CreateIdentityPayload") throw new Error("setup failed");
       return identity.data.createIdentity.identity.id;
     };
-    for (const key of ["createCard-seq", "createCard-par"]) {
+    for (const key of ["createCard-seq", "createCard-par", "createCard-ttl"]) {
       identities[key] = await identityFor(key);
       identities[`${key}-other`] = await identityFor(`${key}-other`);
     }
-    for (const key of ["setCardStatus-seq", "setCardStatus-par"]) {
+    for (const key of ["setCardStatus-seq", "setCardStatus-par", "setCardStatus-ttl"]) {
       const identityId = await identityFor(key);
       const card = await sdk.CreateCard({ input: { identityId } });
       if (card.data.createCard?.__typename !== "CreateCardPayload") throw new Error("setup failed");
@@ -80,20 +87,29 @@ describe.skipIf(!postgresAvailable())("every mutation, on PostgreSQL", () => {
     otherWalletId = await newWallet(servers[0]!);
     await credit(servers[0]!, otherWalletId, 1_000_000);
     await newProduct(servers[0]!, { sku: "shop-item", stock: 1_000, price: 100 });
-    for (const key of ["adjustInventory-seq", "adjustInventory-par", "createInventoryReservation-seq", "createInventoryReservation-par"]) {
-      await newProduct(servers[0]!, { sku: `item-${key}`, stock: 100 });
+    for (const mutation of ["adjustInventory", "createInventoryReservation"]) {
+      for (const key of [`${mutation}-seq`, `${mutation}-par`, `${mutation}-ttl`]) {
+        await newProduct(servers[0]!, { sku: `item-${key}`, stock: 100 });
+      }
     }
-    for (const key of ["createPaymentAttempt-seq", "createPaymentAttempt-par", "createRefund-seq", "createRefund-par"]) {
+    for (const key of [
+      "createPaymentAttempt-seq",
+      "createPaymentAttempt-par",
+      "createPaymentAttempt-ttl",
+      "createRefund-seq",
+      "createRefund-par",
+      "createRefund-ttl",
+    ]) {
       orders[key] = (await newOrder(servers[0]!, [{ sku: "shop-item", quantity: 1 }])).id;
     }
-    for (const key of ["createRefund-seq", "createRefund-par"]) {
+    for (const key of ["createRefund-seq", "createRefund-par", "createRefund-ttl"]) {
       const paid = await sdk.CreatePaymentAttempt({ input: { orderId: orders[key]!, walletId } });
       payments[key] = as(paid.data.createPaymentAttempt, "CreatePaymentAttemptPayload").payment.id;
     }
   });
   afterEach(() => expectLedgerSound(servers[0]!.db));
   afterAll(async () => {
-    await Promise.all(servers?.map((server) => server.close()) ?? []);
+    await Promise.all([...(servers ?? []), shortTtl].map((server) => server?.close()));
     await issuer?.close();
     await database?.drop();
   });
@@ -299,6 +315,67 @@ describe.skipIf(!postgresAvailable())("every mutation, on PostgreSQL", () => {
       for (const response of responses) expect(response.body.data).toEqual(responses[0]!.body.data);
       expect(responses.filter((r) => r.body.extensions.idempotency[0].status === "EXECUTED")).toHaveLength(1);
       expect(await effects(key)).toBe(mutation === "createKey" ? 2 : 1);
+    });
+  });
+
+  describe("past the TTL", () => {
+    /** Each mutation's first answer, from the short-TTL server, by mutation; expired and swept before the tests below. */
+    const firsts: Record<string, Awaited<ReturnType<TestApp["gql"]>>> = {};
+    /** Set values, so they may run again: updating a row is not a row of its own to find. */
+    const byValue = new Set(["updateKey", "setCardStatus"]);
+
+    beforeAll(async () => {
+      for (const { mutation, operation, input } of cases) {
+        firsts[mutation] = await shortTtl.gql(operation, { input: input(`${mutation}-ttl`) }, { token: servers[0]!.token });
+        expect(firsts[mutation]!.body.data[mutation].__typename, JSON.stringify(firsts[mutation]!.body)).toMatch(/Payload$/);
+      }
+      await sleep(1_600);
+      await shortTtl.app.services.idempotency.flushCounts();
+      await sweepExpired(prisma());
+      const keys = cases.map(({ mutation }) => `${mutation}-ttl`);
+      expect(await prisma().idempotencyRecord.count({ where: { clientMutationId: { in: keys } } })).toBe(0);
+    });
+
+    describe.each(cases)("$mutation", ({ mutation, operation, input, other, effects }) => {
+      const key = `${mutation}-ttl`;
+      const again = (variables: Record<string, unknown>, server = servers[1]!) =>
+        server.gql(operation, { input: variables }, { token: servers[0]!.token });
+
+      it("the same input: no second effect; it answers with what the first made, and says it did not run again", async () => {
+        const first = firsts[mutation]!;
+        const late = await again(input(key));
+        expect(late.body.errors, JSON.stringify(late.body.errors)).toBeUndefined();
+        expect(await effects(key)).toBe(mutation === "createKey" ? 2 : 1);
+        if (byValue.has(mutation)) {
+          expect(late.body.extensions.idempotency[0].status).toBe("EXECUTED");
+          expect(late.body.data[mutation].__typename).toBe(first.body.data[mutation].__typename);
+        } else if (mutation === "createKey") {
+          // Its secret was kept only as a hash: the answer names the key, and cannot show the secret.
+          expect(late.body.extensions.idempotency[0].status).toBe("REPLAYED");
+          expect(late.body.data.createKey).toMatchObject({ __typename: "SecretNotKeptError", code: "SECRET_NOT_KEPT" });
+        } else {
+          expect(late.body.extensions.idempotency[0].status).toBe("REPLAYED");
+          expect(late.body.data).toEqual(first.body.data);
+        }
+        // From now on it is stored again, and replayed as any outcome is.
+        const replay = await again(input(key));
+        expect(replay.body.extensions.idempotency[0].status).toBe("REPLAYED");
+        expect(replay.body.data).toEqual(late.body.data);
+      });
+
+      it("another input: a new operation with ids of its own, or IDEMPOTENCY_KEY_REUSED; never the first one's answer", async () => {
+        const first = firsts[mutation]!;
+        // The record the same input stored just now expires too, as the first one's did (on a
+        // server that has not cached it).
+        await prisma().idempotencyRecord.deleteMany({ where: { clientMutationId: key } });
+        const late = await again(other(key), servers[0]!);
+        if (late.body.errors) {
+          expect(late.body.errors[0].extensions.code).toBe("IDEMPOTENCY_KEY_REUSED");
+          return;
+        }
+        expect(late.body.extensions.idempotency[0].status).toBe("EXECUTED");
+        expect(late.body.data).not.toEqual(first.body.data);
+      });
     });
   });
 });

@@ -23,7 +23,7 @@ describe("retention", () => {
     expect(Date.parse(expiresAt) - Date.parse(completedAt)).toBe(24 * 3600 * 1000);
   });
 
-  it("an expired key runs anew, its old counts rolled into the daily totals", async () => {
+  it("an expired key with the same input runs nothing again; its old counts rolled into the daily totals", async () => {
     // The smallest TTL the server accepts is 5m; the app itself takes any, so this one uses 1.5 s.
     const short = await startTestApp({ db: t.db, config: { idempotencyTtlMs: 1_500 } });
     try {
@@ -34,14 +34,35 @@ describe("retention", () => {
       await sleep(1_600);
       expect((await short.gql(IDEMPOTENCY_RECORD, { key: "expire-1" })).body.data.idempotencyRecord).toBeNull();
 
+      // The key it made is found by its id; its secret, kept only as a hash, is not shown again.
       const again = await short.gql(CREATE_KEY, { input });
-      expect(again.body.extensions.idempotency[0].status).toBe("EXECUTED");
-      expect(again.body.data.createKey.key.id).not.toBe(first.body.data.createKey.key.id);
-      expect(await t.db.prisma.apiKey.count({ where: { name: "expiring" } })).toBe(2);
+      expect(again.body.extensions.idempotency[0].status).toBe("REPLAYED");
+      expect(again.body.data.createKey).toMatchObject({
+        __typename: "SecretNotKeptError",
+        code: "SECRET_NOT_KEPT",
+        key: { id: first.body.data.createKey.key.id },
+      });
+      expect(again.text).not.toContain(first.body.data.createKey.secret);
+      expect(await t.db.prisma.apiKey.count({ where: { name: "expiring" } })).toBe(1);
       const record = await t.db.prisma.idempotencyRecord.findFirstOrThrow({ where: { clientMutationId: "expire-1" } });
       expect(record.replayCount).toBe(0);
       const [stat] = await t.db.prisma.idempotencyDailyStat.findMany({ where: { workspaceId: record.workspaceId, mutation: "createKey" } });
       expect(stat).toMatchObject({ executions: 1, replays: 1 });
+    } finally {
+      await short.close();
+    }
+  });
+
+  it("an expired key with another input is a new operation, with ids of its own", async () => {
+    const short = await startTestApp({ db: t.db, config: { idempotencyTtlMs: 1_500 } });
+    try {
+      const first = await short.gql(CREATE_KEY, { input: { clientMutationId: "expire-3", name: "one" } });
+      await sleep(1_600);
+      const other = await short.gql(CREATE_KEY, { input: { clientMutationId: "expire-3", name: "two" } });
+      expect(other.body.extensions.idempotency[0].status).toBe("EXECUTED");
+      expect(other.body.data.createKey.key).toMatchObject({ name: "two" });
+      expect(other.body.data.createKey.key.id).not.toBe(first.body.data.createKey.key.id);
+      expect(other.body.data.createKey.secret).not.toBe(first.body.data.createKey.secret);
     } finally {
       await short.close();
     }
@@ -53,9 +74,9 @@ describe("retention", () => {
       await startTestApp({ db: t.db, config: { idempotencyTtlMs: 60_000 } }),
     ];
     try {
-      const input = { clientMutationId: "expire-2", name: "cached-elsewhere" };
-      const first = await a.gql(CREATE_KEY, { input }, { token: t.token });
+      const first = await a.gql(CREATE_KEY, { input: { clientMutationId: "expire-2", name: "cached-here" } }, { token: t.token });
       await sleep(1_600);
+      const input = { clientMutationId: "expire-2", name: "cached-elsewhere" };
       const rerun = await b.gql(CREATE_KEY, { input }, { token: t.token });
       expect(rerun.body.extensions.idempotency[0].status).toBe("EXECUTED");
       const fromA = await a.gql(CREATE_KEY, { input }, { token: t.token });

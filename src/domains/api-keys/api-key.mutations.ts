@@ -1,6 +1,6 @@
 import { defineIdempotentMutation } from "../../idempotency/mutation-field.ts";
 import { rowIdField } from "../../schema/row-ids.ts";
-import { KeyNotFoundError } from "./api-key.errors.ts";
+import { KeyNotFoundError, SecretNotKeptError } from "./api-key.errors.ts";
 import { createApiKey, updateApiKey } from "./api-key.service.ts";
 import { ApiKey } from "./api-key.type.ts";
 
@@ -13,8 +13,9 @@ defineIdempotentMutation("createKey", {
     expiresAt: t.field({ type: "DateTime" }),
   }),
   payload: { key: ApiKey, secret: "String" },
+  errors: [SecretNotKeptError],
   sensitive: true,
-  run: (input, { tx, workspaceId }) => createApiKey(tx, workspaceId, input),
+  run: (input, scope) => createApiKey(scope, input),
 });
 
 defineIdempotentMutation("updateKey", {

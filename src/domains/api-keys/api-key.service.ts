@@ -2,10 +2,11 @@ import { hashSecret, newSecret } from "../../auth/tokens.ts";
 import { exactJson } from "../../db/json.ts";
 import type { TransactionClient } from "../../db/transaction.ts";
 import { type ApiKey, Prisma, type PrismaClient } from "../../generated/prisma/client.ts";
+import type { MutationScope } from "../../idempotency/resolve-mutation.ts";
 import { InvalidInputError } from "../../schema/errors.ts";
 import { requireJsonSize, requireLength } from "../../schema/validation.ts";
 import { findOrCreateIdentity } from "../identities/identity.service.ts";
-import { KeyNotFoundError } from "./api-key.errors.ts";
+import { KeyNotFoundError, SecretNotKeptError } from "./api-key.errors.ts";
 
 export const API_KEY_SECRET_PREFIX = "oq_sk";
 
@@ -16,8 +17,24 @@ export interface NewApiKey {
   expiresAt?: Date | null;
 }
 
-/** A new API key, attached to the identity with `externalId` (found or created) when one is given. */
-export async function createApiKey(tx: TransactionClient, workspaceId: string, input: NewApiKey): Promise<{ key: ApiKey; secret: string }> {
+/** Ids of keys are UUIDv5s of the workspace, the clientMutationId of createKey and its input. */
+export const API_KEY_ID_NAMESPACE = "7a4d2e9c-5b1f-4c8a-9e36-6170696b6579";
+
+/**
+ * A new API key, attached to the identity with `externalId` (found or created) when one is given.
+ * A retry after the stored outcome expired finds the key its first run made, and makes no other;
+ * but the secret was kept only as a hash, so that answer is SecretNotKeptError, naming the key.
+ */
+export async function createApiKey(
+  { tx, workspaceId, idFor, foundEarlier }: MutationScope,
+  input: NewApiKey,
+): Promise<{ key: ApiKey; secret: string }> {
+  const id = idFor(API_KEY_ID_NAMESPACE);
+  const made = await tx.apiKey.findUnique({ where: { workspaceId_id: { workspaceId, id } } });
+  if (made) {
+    foundEarlier();
+    throw new SecretNotKeptError(made);
+  }
   if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
     throw new InvalidInputError("expiresAt", "expiresAt must be in the future");
   }
@@ -25,6 +42,7 @@ export async function createApiKey(tx: TransactionClient, workspaceId: string, i
   const secret = newSecret(API_KEY_SECRET_PREFIX);
   const key = await tx.apiKey.create({
     data: {
+      id,
       workspaceId,
       identityId: identity?.id ?? null,
       name: input.name == null ? null : requireLength("name", input.name, 1, 200),

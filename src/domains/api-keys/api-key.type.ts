@@ -1,6 +1,6 @@
 import { builder } from "../../schema/builder.ts";
 import { userErrorType } from "../../schema/user-error.type.ts";
-import { KeyNotFoundError } from "./api-key.errors.ts";
+import { KeyNotFoundError, SecretNotKeptError } from "./api-key.errors.ts";
 import type { ApiKeyVerification } from "./api-key.service.ts";
 
 export const ApiKey = builder.prismaObject("ApiKey", {
@@ -37,3 +37,7 @@ export const KeyVerification = builder.objectRef<ApiKeyVerification>("KeyVerific
 });
 
 userErrorType(KeyNotFoundError, { fields: (t) => ({ keyId: t.exposeID("keyId") }) });
+userErrorType(SecretNotKeptError, {
+  description: "createKey ran under this clientMutationId longer ago than answers are kept: the key exists, its secret cannot be shown.",
+  fields: (t) => ({ key: t.field({ type: ApiKey, resolve: (error) => error.key }) }),
+});

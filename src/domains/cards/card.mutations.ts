@@ -11,8 +11,8 @@ defineIdempotentMutation("createCard", {
   input: (t) => ({ identityId: rowIdField(t, IdentityNotFoundError) }),
   payload: { card: Card },
   errors: [CardLimitReachedError, IdentityNotFoundError],
-  run: async (input, { tx, workspaceId, services }) => ({
-    card: await createCard(tx, workspaceId, input.identityId, services.cards),
+  run: async (input, scope) => ({
+    card: await createCard(scope, input.identityId, scope.services.cards),
   }),
 });
 

@@ -1,19 +1,31 @@
 import { sqlState, type TransactionClient } from "../../db/transaction.ts";
 import type { Card, CardOrigin, CardStatus } from "../../generated/prisma/client.ts";
+import type { MutationScope } from "../../idempotency/resolve-mutation.ts";
 import { IdentityNotFoundError } from "../identities/identity.errors.ts";
 import type { CardDependencies } from "./card.dependencies.ts";
 import { CardNotFoundError, IdentityHasActiveCardError } from "./card.errors.ts";
 import type { IssuerCard } from "./issuer.client.ts";
 import { issuerUnavailable } from "./issuer.errors.ts";
 
+/** The id of the createCard call that issued or adopted a card: a UUIDv5 of the workspace, its key and its input. */
+export const CARD_OPERATION_ID_NAMESPACE = "6d1a9f3b-8e2c-4b7d-a5f0-636172646f70";
+
 /**
  * The identity's one ACTIVE card: the one this database holds; else the first ACTIVE card the
  * issuer lists that this database does not hold (an orphan, left by an attempt whose response was
  * lost), adopted; else a new one from the issuer. Calls for one identity run one at a time (a row
  * lock on the identity, held while the issuer answers), so however many keys race, the issuer is
- * asked for one card.
+ * asked for one card. A retry after the stored outcome expired finds the card this key and input
+ * issued or adopted, in whatever state it is now, and asks the issuer for nothing.
  */
-export async function createCard(tx: TransactionClient, workspaceId: string, identityId: string, deps: CardDependencies): Promise<Card> {
+export async function createCard(scope: MutationScope, identityId: string, deps: CardDependencies): Promise<Card> {
+  const { tx, workspaceId } = scope;
+  const operationId = scope.idFor(CARD_OPERATION_ID_NAMESPACE);
+  const made = await tx.card.findUnique({ where: { workspaceId_operationId: { workspaceId, operationId } } });
+  if (made) {
+    scope.foundEarlier();
+    return made;
+  }
   await lockIdentity(tx, workspaceId, identityId, deps.lockTimeoutMs);
   const held = await tx.card.findMany({ where: { workspaceId, identityId } });
   const active = held.find((card) => card.status === "ACTIVE");
@@ -23,14 +35,14 @@ export async function createCard(tx: TransactionClient, workspaceId: string, ide
   const heldIds = new Set(held.map((card) => card.id));
   const orphans = (await deps.issuer.listCards(identityId)).filter((card) => card.status === "ACTIVE" && !heldIds.has(card.id));
   for (const orphan of orphans) {
-    const adopted = await insertIfAbsent(tx, workspaceId, identityId, orphan, "ADOPTED");
+    const adopted = await insertIfAbsent(tx, { workspaceId, identityId, operationId }, orphan, "ADOPTED");
     if (adopted) {
       deps.adopted({ workspaceId, identityId, cardId: adopted.id });
       return adopted;
     }
   }
   const issued = await deps.issuer.createCard(identityId);
-  const created = await insertIfAbsent(tx, workspaceId, identityId, issued, "ISSUED");
+  const created = await insertIfAbsent(tx, { workspaceId, identityId, operationId }, issued, "ISSUED");
   if (!created) throw new Error(`the issuer's new card ${issued.id} is already held by this database`);
   return created;
 }
@@ -101,17 +113,18 @@ async function lockIdentity(tx: TransactionClient, workspaceId: string, identity
  */
 async function insertIfAbsent(
   tx: TransactionClient,
-  workspaceId: string,
-  identityId: string,
+  holder: { workspaceId: string; identityId: string; operationId: string },
   card: IssuerCard,
   origin: CardOrigin,
 ): Promise<Card | undefined> {
+  const { workspaceId, identityId, operationId } = holder;
   const [inserted] = await tx.card.createManyAndReturn({
     data: [
       {
         id: card.id,
         workspaceId,
         identityId,
+        operationId,
         activeIdentityId: card.status === "ACTIVE" ? identityId : null,
         last4: card.last4,
         expMonth: card.expMonth,

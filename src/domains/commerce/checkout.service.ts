@@ -6,7 +6,7 @@ import { findPayment, insertPayment } from "./payment.service.ts";
 import { DEFAULT_RESERVE_SECONDS } from "./reservation.service.ts";
 import { lockProducts, requestedBySku, requireAvailable } from "./stock.service.ts";
 
-/** A checkout's order and payment ids: UUIDv5s of the workspace and its key, under namespaces of their own. */
+/** A checkout's order and payment ids: UUIDv5s of the workspace, its key and its input, under namespaces of their own. */
 export const CHECKOUT_ORDER_ID_NAMESPACE = "3b8f6a2d-7c1e-4f90-b4a6-636865636b6f";
 export const CHECKOUT_PAYMENT_ID_NAMESPACE = "d5e9a3c7-8f2b-4c1d-a6e8-636b70617920";
 
@@ -28,7 +28,10 @@ export async function checkout(scope: MutationScope, input: Checkout): Promise<{
   const paymentId = scope.idFor(CHECKOUT_PAYMENT_ID_NAMESPACE);
   const lines = checkLines(input.lines);
   const made = await findOrder(tx, workspaceId, orderId);
-  if (made) return { order: made, payment: (await findPayment(tx, workspaceId, paymentId))! };
+  if (made) {
+    scope.foundEarlier();
+    return { order: made, payment: (await findPayment(tx, workspaceId, paymentId))! };
+  }
   const customerId = await customerOf(tx, workspaceId, input.customerExternalId);
   await prepareWallet(scope, input.walletId);
   const requested = requestedBySku(lines);

@@ -8,7 +8,7 @@ import { requireQuantity, requireSku } from "./product.service.ts";
 import { requireReserveSeconds } from "./reservation.service.ts";
 import { lockProducts, requestedBySku, requireAvailable } from "./stock.service.ts";
 
-/** Order ids are UUIDv5s of the workspace and the clientMutationId of createOrder. */
+/** Order ids are UUIDv5s of the workspace, the clientMutationId of createOrder and its input. */
 export const ORDER_ID_NAMESPACE = "6e2b9c4d-1f7a-4b8e-a3d5-6f7264657273";
 export const MAX_LINES = 100;
 
@@ -83,7 +83,10 @@ export async function createOrder(scope: MutationScope, input: NewOrder): Promis
   const lines = checkLines(input.lines);
   const seconds = requireReserveSeconds("expiresInSeconds", input.expiresInSeconds);
   const made = await findOrder(tx, workspaceId, id);
-  if (made) return made;
+  if (made) {
+    scope.foundEarlier();
+    return made;
+  }
   const customerId = await customerOf(tx, workspaceId, input.customerExternalId);
   const requested = requestedBySku(lines);
   const locked = await lockProducts(tx, workspaceId, { skus: [...requested.keys()] });

@@ -7,7 +7,7 @@ import { OrderNotFoundError, OrderNotPayableError } from "./commerce.errors.ts";
 import { ORDER_COLUMNS } from "./order.service.ts";
 import { lockProducts } from "./stock.service.ts";
 
-/** Payment ids are UUIDv5s of the workspace and the clientMutationId of createPaymentAttempt. */
+/** Payment ids are UUIDv5s of the workspace, the clientMutationId of createPaymentAttempt and its input. */
 export const PAYMENT_ID_NAMESPACE = "a7d3f1b9-2c4e-4a8b-9d06-7061796d656e";
 export const DECLINED_FOR_FUNDS = "INSUFFICIENT_FUNDS";
 
@@ -39,7 +39,10 @@ export async function createPaymentAttempt(scope: MutationScope, input: PaymentA
   const { tx, workspaceId } = scope;
   const id = scope.idFor(PAYMENT_ID_NAMESPACE);
   const made = await findPayment(tx, workspaceId, id);
-  if (made) return made;
+  if (made) {
+    scope.foundEarlier();
+    return made;
+  }
   const [order] = await tx.$queryRaw<{ productIds: string[] }[]>`
     SELECT array(SELECT DISTINCT l.product_id::text FROM order_lines l WHERE l.workspace_id = o.workspace_id AND l.order_id = o.id) AS "productIds"
     FROM orders o WHERE o.workspace_id = ${workspaceId}::uuid AND o.id = ${input.orderId}::uuid`;

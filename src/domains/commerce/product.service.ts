@@ -6,9 +6,9 @@ import { requireLength } from "../../schema/validation.ts";
 import { OutOfStockError, ProductAlreadyExistsError } from "./commerce.errors.ts";
 import { lockProducts, PRODUCT_COLUMNS } from "./stock.service.ts";
 
-/** Product ids are UUIDv5s of the workspace and the clientMutationId of createProduct. */
+/** Product ids are UUIDv5s of the workspace, the clientMutationId of createProduct and its input. */
 export const PRODUCT_ID_NAMESPACE = "2f0e8a4c-6b1d-4c3e-9f57-70726f647563";
-/** Adjustment ids are UUIDv5s of the workspace and the clientMutationId of adjustInventory. */
+/** Adjustment ids are UUIDv5s of the workspace, the clientMutationId of adjustInventory and its input. */
 export const ADJUSTMENT_ID_NAMESPACE = "8c6d2b1e-4a3f-4e9d-b7a2-61646a757374";
 
 /** What a product's quantities may add up to (an int column, and a CHECK on their sum). */
@@ -48,10 +48,11 @@ export interface NewProduct {
 }
 
 /**
- * A new product with a sku that is new in the workspace. Its id comes from the clientMutationId:
- * a retry after the stored outcome expired finds the product its key made, and makes no other.
+ * A new product with a sku that is new in the workspace. Its id comes from the clientMutationId
+ * and the input: a retry after the stored outcome expired finds the product its first run made,
+ * and makes no other.
  */
-export async function createProduct({ tx, workspaceId, idFor }: MutationScope, input: NewProduct): Promise<Product> {
+export async function createProduct({ tx, workspaceId, idFor, foundEarlier }: MutationScope, input: NewProduct): Promise<Product> {
   const id = idFor(PRODUCT_ID_NAMESPACE);
   const sku = requireSku("sku", input.sku);
   const name = requireLength("name", input.name, 1, 200);
@@ -64,8 +65,9 @@ export async function createProduct({ tx, workspaceId, idFor }: MutationScope, i
   });
   if (created) return created;
   const made = await tx.product.findUnique({ where: { workspaceId_id: { workspaceId, id } } });
-  if (made) return made;
-  throw new ProductAlreadyExistsError(sku);
+  if (!made) throw new ProductAlreadyExistsError(sku);
+  foundEarlier();
+  return made;
 }
 
 export interface Adjustment {
@@ -86,8 +88,11 @@ export async function adjustInventory(scope: MutationScope, input: Adjustment): 
   if (!Number.isInteger(input.delta) || input.delta === 0)
     throw new InvalidInputError("delta", "delta must be a whole number other than 0");
   const done = await tx.inventoryAdjustment.findUnique({ where: { workspaceId_id: { workspaceId, id } }, include: { product: true } });
-  // Its key adjusted this product before, and the stored outcome has expired since.
-  if (done) return done.product;
+  // Its key and input adjusted this product before, and the stored outcome has expired since.
+  if (done) {
+    scope.foundEarlier();
+    return done.product;
+  }
   const locked = await lockProducts(tx, workspaceId, { skus: [sku] });
   if (locked.released > 0) await scope.checkpoint();
   const product = locked.bySku.get(sku)!;

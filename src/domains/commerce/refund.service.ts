@@ -3,12 +3,12 @@ import { type Payment, Prisma, type Refund } from "../../generated/prisma/client
 import type { MutationScope } from "../../idempotency/resolve-mutation.ts";
 import { InvalidInputError } from "../../schema/errors.ts";
 import { type Money, requireMoney } from "../../schema/money.ts";
-import { creditWallet } from "../wallets/funds.service.ts";
+import { credit } from "../wallets/funds.service.ts";
 import { lockWallet, MAIN_BALANCE } from "../wallets/wallet.service.ts";
 import { PaymentNotFoundError, RefundExceedsPaymentError } from "./commerce.errors.ts";
 import { findPayment } from "./payment.service.ts";
 
-/** Refund ids are UUIDv5s of the workspace and the clientMutationId of createRefund. */
+/** Refund ids are UUIDv5s of the workspace, the clientMutationId of createRefund and its input. */
 export const REFUND_ID_NAMESPACE = "f1c7b5e3-9a2d-4e6f-8b4c-726566756e64";
 
 const REFUND_COLUMNS = Prisma.raw(
@@ -32,7 +32,10 @@ export async function createRefund(scope: MutationScope, input: NewRefund): Prom
   const id = scope.idFor(REFUND_ID_NAMESPACE);
   const amount = requireMoney("amount", input.amount);
   const made = await tx.refund.findUnique({ where: { workspaceId_id: { workspaceId, id } } });
-  if (made) return made;
+  if (made) {
+    scope.foundEarlier();
+    return made;
+  }
   const found = await findPayment(tx, workspaceId, input.paymentId);
   if (!found) throw new PaymentNotFoundError(input.paymentId);
   if (amount.asset !== found.asset) {
@@ -45,7 +48,7 @@ export async function createRefund(scope: MutationScope, input: NewRefund): Prom
   const payment = await lockPayment(tx, workspaceId, found.id);
   const refundable = payment.status === "SUCCEEDED" ? payment.amount - payment.refunded : 0n;
   if (amount.value > refundable) throw new RefundExceedsPaymentError(payment.id, { asset: payment.asset, value: refundable });
-  const transaction = await creditWallet(scope, {
+  const transaction = await credit(scope, {
     walletId: payment.walletId,
     amount,
     balance: MAIN_BALANCE,

@@ -4,7 +4,7 @@ import { InvalidInputError } from "../../schema/errors.ts";
 import { requireQuantity, requireSku } from "./product.service.ts";
 import { lockProducts, requireAvailable } from "./stock.service.ts";
 
-/** Reservation ids are UUIDv5s of the workspace and the clientMutationId of createInventoryReservation. */
+/** Reservation ids are UUIDv5s of the workspace, the clientMutationId of createInventoryReservation and its input. */
 export const RESERVATION_ID_NAMESPACE = "c4a1e7d2-9b3f-4d6a-8e15-726573657276";
 export const DEFAULT_RESERVE_SECONDS = 900;
 /** The longest anything may hold stock unpaid: 30 days. */
@@ -31,8 +31,8 @@ export interface NewReservation {
 
 /**
  * Holds `quantity` of a product out of its stock until it expires (the database's clock), when it
- * goes back, exactly once. Its id comes from the clientMutationId, so a key reserves once, even
- * after its stored outcome expired.
+ * goes back, exactly once. Its id comes from the clientMutationId and the input, so a key and
+ * input reserve once, even after the stored outcome expired.
  */
 export async function createReservation(scope: MutationScope, input: NewReservation): Promise<InventoryReservation> {
   const { tx, workspaceId } = scope;
@@ -41,7 +41,10 @@ export async function createReservation(scope: MutationScope, input: NewReservat
   const quantity = requireQuantity("quantity", input.quantity);
   const seconds = requireReserveSeconds("expiresInSeconds", input.expiresInSeconds);
   const made = await tx.inventoryReservation.findUnique({ where: { workspaceId_id: { workspaceId, id } } });
-  if (made) return made;
+  if (made) {
+    scope.foundEarlier();
+    return made;
+  }
   const locked = await lockProducts(tx, workspaceId, { skus: [sku] });
   if (locked.released > 0) await scope.checkpoint();
   requireAvailable(locked.bySku, new Map([[sku, quantity]]));

@@ -11,7 +11,7 @@ defineIdempotentMutation("createIdentity", {
   }),
   payload: { identity: Identity },
   errors: [IdentityAlreadyExistsError],
-  run: async (input, { tx, workspaceId }) => ({
-    identity: await createIdentity(tx, workspaceId, { externalId: input.externalId, meta: input.meta }),
+  run: async (input, scope) => ({
+    identity: await createIdentity(scope, { externalId: input.externalId, meta: input.meta }),
   }),
 });

@@ -1,19 +1,30 @@
 import { v7 as uuidv7 } from "uuid";
 import type { TransactionClient } from "../../db/transaction.ts";
 import { type Identity, Prisma } from "../../generated/prisma/client.ts";
+import type { MutationScope } from "../../idempotency/resolve-mutation.ts";
 import { requireJsonSize, requireLength } from "../../schema/validation.ts";
 import { IdentityAlreadyExistsError } from "./identity.errors.ts";
+
+/** Ids of identities made by createIdentity are UUIDv5s of the workspace, the key and the input. */
+export const IDENTITY_ID_NAMESPACE = "1c9e4b7a-3d2f-4a6e-8b15-6964656e7479";
 
 export interface NewIdentity {
   externalId: string;
   meta?: unknown;
 }
 
-/** A new identity; its externalId must not be taken in the workspace. */
-export async function createIdentity(tx: TransactionClient, workspaceId: string, input: NewIdentity): Promise<Identity> {
-  const created = await insertIfAbsent(tx, workspaceId, input);
-  if (!created) throw new IdentityAlreadyExistsError(input.externalId);
-  return created;
+/**
+ * A new identity; its externalId must not be taken in the workspace, unless by the identity this
+ * very key and input made before (a retry after the stored outcome expired), which is the answer.
+ */
+export async function createIdentity({ tx, workspaceId, idFor, foundEarlier }: MutationScope, input: NewIdentity): Promise<Identity> {
+  const id = idFor(IDENTITY_ID_NAMESPACE);
+  const created = await insertIfAbsent(tx, workspaceId, input, id);
+  if (created) return created;
+  const taken = await tx.identity.findUnique({ where: { workspaceId_externalId: { workspaceId, externalId: input.externalId } } });
+  if (taken?.id !== id) throw new IdentityAlreadyExistsError(input.externalId);
+  foundEarlier();
+  return taken;
 }
 
 /**
@@ -36,12 +47,17 @@ export async function findOrCreateIdentity(tx: TransactionClient, workspaceId: s
  * statement: Prisma's createManyAndReturn of one row costs three times its CPU (see the README's
  * performance section). `meta` goes over as JSON text, so every key is kept (see exactJson).
  */
-async function insertIfAbsent(tx: TransactionClient, workspaceId: string, input: NewIdentity): Promise<Identity | undefined> {
+async function insertIfAbsent(
+  tx: TransactionClient,
+  workspaceId: string,
+  input: NewIdentity,
+  id = uuidv7(),
+): Promise<Identity | undefined> {
   requireLength("externalId", input.externalId, 1, 255);
   const meta = input.meta == null ? null : JSON.stringify(requireJsonSize("meta", input.meta));
   const [created] = await tx.$queryRaw<Identity[]>`
     INSERT INTO identities (id, workspace_id, external_id, meta)
-    VALUES (${uuidv7()}::uuid, ${workspaceId}::uuid, ${input.externalId}, ${meta}::jsonb)
+    VALUES (${id}::uuid, ${workspaceId}::uuid, ${input.externalId}, ${meta}::jsonb)
     ON CONFLICT (workspace_id, external_id) DO NOTHING
     RETURNING ${IDENTITY_COLUMNS}`;
   return created;

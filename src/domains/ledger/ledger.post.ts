@@ -12,6 +12,8 @@ export interface NewPosting {
 }
 
 export interface NewLedgerTransaction {
+  /** By default a new UUIDv7; a mutation's own transaction has an id from its key and input (`idFor`). */
+  id?: string;
   walletId: string;
   kind: LedgerTransactionKind;
   holdId?: string;
@@ -33,7 +35,7 @@ export async function postTransaction(
   workspaceId: string,
   transaction: NewLedgerTransaction,
 ): Promise<PostedTransaction> {
-  const id = uuidv7();
+  const id = transaction.id ?? uuidv7();
   const worlds = new Map<string, { address: string; asset: string }>();
   const moved = new Map<string, { account: AccountRef; asset: string; delta: bigint }>();
   const move = (account: AccountRef, asset: string, delta: bigint) => {
@@ -112,6 +114,19 @@ export async function postTransaction(
       amount: posting.amount,
     })),
   };
+}
+
+/** A posted transaction with its postings, if there is one under this id. */
+export async function findPosted(
+  tx: TransactionClient,
+  workspaceId: string,
+  transactionId: string | undefined,
+): Promise<PostedTransaction | null> {
+  if (transactionId === undefined) return null;
+  return (await tx.ledgerTransaction.findUnique({
+    where: { workspaceId_id: { workspaceId, id: transactionId } },
+    include: { postings: { orderBy: { seq: "asc" } } },
+  })) as PostedTransaction | null;
 }
 
 function compare(a: string, b: string): number {

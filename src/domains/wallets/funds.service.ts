@@ -4,13 +4,16 @@ import type { MutationScope } from "../../idempotency/resolve-mutation.ts";
 import { InvalidInputError } from "../../schema/errors.ts";
 import { type Money, requireMoney } from "../../schema/money.ts";
 import { balanceAccount, holdAccount, world } from "../ledger/ledger.accounts.ts";
-import { type NewPosting, type PostedTransaction, postTransaction } from "../ledger/ledger.post.ts";
+import { findPosted, type NewPosting, type PostedTransaction, postTransaction } from "../ledger/ledger.post.ts";
 import { expireDueHolds, findHold, HOLD_ID_NAMESPACE, openHold } from "./hold.service.ts";
 import { BalanceNotFoundError, InsufficientFundsError, WalletNotFoundError } from "./wallet.errors.ts";
 import { lockWallet, MAIN_BALANCE, optionalMetadata, requireBalanceName } from "./wallet.service.ts";
 
 /** Every unexpired balance of the wallet, in the order `["*"]` spends them. */
 export const ALL_BALANCES = "*";
+/** Ids of the ledger transactions of creditWallet and debitWallet: UUIDv5s of the workspace, the key and the input. */
+export const CREDIT_ID_NAMESPACE = "0f5a8c3e-2b7d-4e91-a6c4-637265646974";
+export const DEBIT_ID_NAMESPACE = "b82e6d4f-1a9c-4f37-8d05-6465626974ab";
 const MAX_HOLD_SECONDS = 366 * 24 * 3600;
 
 export interface Credit {
@@ -20,8 +23,22 @@ export interface Credit {
   metadata?: unknown;
 }
 
+/**
+ * Money entering a wallet balance from the world, once per key and input: a retry after the stored
+ * outcome expired finds the transaction its first run posted.
+ */
+export async function creditWallet(scope: MutationScope, input: Credit): Promise<PostedTransaction> {
+  const id = scope.idFor(CREDIT_ID_NAMESPACE);
+  const made = await findPosted(scope.tx, scope.workspaceId, id);
+  if (made) {
+    scope.foundEarlier();
+    return made;
+  }
+  return credit(scope, input, id);
+}
+
 /** Money entering a wallet balance from the world. One account moves, so no lock is needed. */
-export async function creditWallet({ tx, workspaceId }: MutationScope, input: Credit): Promise<PostedTransaction> {
+export async function credit({ tx, workspaceId }: MutationScope, input: Credit, transactionId?: string): Promise<PostedTransaction> {
   const amount = requireMoney("amount", input.amount);
   const name = requireBalanceName("balance", input.balance);
   const metadata = optionalMetadata(input.metadata);
@@ -36,6 +53,7 @@ export async function creditWallet({ tx, workspaceId }: MutationScope, input: Cr
   const destination = balanceAccount(input.walletId, { id: found.balanceId, name });
   try {
     return await postTransaction(tx, workspaceId, {
+      id: transactionId,
       walletId: input.walletId,
       kind: "CREDIT",
       metadata,
@@ -70,14 +88,17 @@ export interface DebitResult {
  */
 export async function debitWallet(scope: MutationScope, input: Debit): Promise<DebitResult> {
   const holdId = input.pending ? scope.idFor(HOLD_ID_NAMESPACE) : undefined;
-  if (holdId) {
-    // The key made this hold before, and its stored outcome has expired since: that hold is the answer.
-    const existing = await findHold(scope.tx, scope.workspaceId, holdId);
-    if (existing) return { transaction: await findPosted(scope, existing.transactionId), hold: existing };
+  const transactionId = input.pending ? undefined : scope.idFor(DEBIT_ID_NAMESPACE);
+  // The key and input made this debit before, and its stored outcome has expired since: it is the answer.
+  const hold = holdId ? await findHold(scope.tx, scope.workspaceId, holdId) : null;
+  const made = await findPosted(scope.tx, scope.workspaceId, hold?.transactionId ?? transactionId);
+  if (made) {
+    scope.foundEarlier();
+    return { transaction: made, hold };
   }
   const checked = checkDebit(input);
   await prepareWallet(scope, input.walletId);
-  return takeFunds(scope, input.walletId, checked, holdId);
+  return takeFunds(scope, input.walletId, checked, { holdId, transactionId });
 }
 
 /**
@@ -113,7 +134,13 @@ export function checkDebit(input: Omit<Debit, "walletId">): CheckedDebit {
  * lock again, which costs nothing in the same transaction, and releases any hold that expired
  * since, without a checkpoint: its caller may have done work of its own by now).
  */
-export async function takeFunds(scope: MutationScope, walletId: string, debit: CheckedDebit, holdId?: string): Promise<DebitResult> {
+export async function takeFunds(
+  scope: MutationScope,
+  walletId: string,
+  debit: CheckedDebit,
+  ids: { holdId?: string; transactionId?: string } = {},
+): Promise<DebitResult> {
+  const { holdId } = ids;
   const { tx, workspaceId } = scope;
   const { amount } = debit;
   const wallet = await lockWallet(tx, workspaceId, walletId);
@@ -133,6 +160,7 @@ export async function takeFunds(scope: MutationScope, walletId: string, debit: C
     throw new InsufficientFundsError(amount, { asset: amount.asset, value: available });
   }
   const transaction = await postTransaction(tx, workspaceId, {
+    id: ids.transactionId,
     walletId,
     kind: holdId ? "HOLD" : "DEBIT",
     holdId,
@@ -197,11 +225,4 @@ function requireHoldExpiry(input: Pick<Debit, "pending" | "holdExpiresInSeconds"
     throw new InvalidInputError("holdExpiresInSeconds", `holdExpiresInSeconds must be 1–${MAX_HOLD_SECONDS} (a year), got ${seconds}`);
   }
   return seconds;
-}
-
-async function findPosted({ tx, workspaceId }: MutationScope, transactionId: string): Promise<PostedTransaction> {
-  return (await tx.ledgerTransaction.findUniqueOrThrow({
-    where: { workspaceId_id: { workspaceId, id: transactionId } },
-    include: { postings: { orderBy: { seq: "asc" } } },
-  })) as PostedTransaction;
 }

@@ -4,12 +4,15 @@ import type { HoldStatus } from "../../generated/prisma/enums.ts";
 import type { MutationScope } from "../../idempotency/resolve-mutation.ts";
 import { type Money, requireAmount } from "../../schema/money.ts";
 import { type AccountRef, holdAccount, world } from "../ledger/ledger.accounts.ts";
-import { type NewPosting, type PostedTransaction, postTransaction } from "../ledger/ledger.post.ts";
+import { findPosted, type NewPosting, type PostedTransaction, postTransaction } from "../ledger/ledger.post.ts";
 import { AmountExceedsHoldError, HoldNotFoundError, HoldNotPendingError } from "./wallet.errors.ts";
 import { lockWallet } from "./wallet.service.ts";
 
-/** Hold ids are UUIDv5s of the workspace and the debit's clientMutationId under this namespace. */
+/** Hold ids are UUIDv5s of the workspace, the debit's clientMutationId and its input under this namespace. */
 export const HOLD_ID_NAMESPACE = "9d3f4c1a-8b2e-4e57-b1c0-686f6c64730a";
+/** Ids of the ledger transactions of confirmHold and voidHold, likewise. */
+export const CONFIRM_ID_NAMESPACE = "4e7b1d9a-6c3f-4a2e-b8d1-636f6e666972";
+export const VOID_ID_NAMESPACE = "a1f3c6e8-7d2b-4b5a-9c40-766f6964686c";
 
 /** A `holds` row as the Hold model has it, for raw statements. */
 const HOLD_COLUMNS = Prisma.raw(
@@ -46,6 +49,9 @@ export interface Confirmation {
  * came from. A hold past its expiry is released first, and the answer is HOLD_NOT_PENDING.
  */
 export async function confirmHold(scope: MutationScope, input: Confirmation): Promise<{ hold: Hold; transaction: PostedTransaction }> {
+  const id = scope.idFor(CONFIRM_ID_NAMESPACE);
+  const made = await madeEarlier(scope, id);
+  if (made) return made;
   const requested = input.amount == null ? undefined : requireAmount("amount", input.amount);
   const hold = await pendingHoldForUpdate(scope, input.holdId);
   const amount = requested ?? hold.remaining;
@@ -56,6 +62,7 @@ export async function confirmHold(scope: MutationScope, input: Confirmation): Pr
   const postings: NewPosting[] = [{ source: account, destination: world, asset: hold.asset, amount }];
   if (resolved && left > 0n) postings.push(...(await returnToSources(scope.tx, scope.workspaceId, hold, left)));
   const transaction = await postTransaction(scope.tx, scope.workspaceId, {
+    id,
     walletId: hold.walletId,
     kind: "CONFIRM",
     holdId: hold.id,
@@ -66,9 +73,26 @@ export async function confirmHold(scope: MutationScope, input: Confirmation): Pr
 
 /** Sends everything a pending hold still holds back where it came from; the hold is VOIDED. */
 export async function voidHold(scope: MutationScope, holdId: string): Promise<{ hold: Hold; transaction: PostedTransaction | null }> {
+  const id = scope.idFor(VOID_ID_NAMESPACE);
+  const made = await madeEarlier(scope, id);
+  if (made) return made;
   const hold = await pendingHoldForUpdate(scope, holdId);
-  const transaction = await release(scope.tx, scope.workspaceId, hold, "VOID");
+  const transaction = await release(scope.tx, scope.workspaceId, hold, "VOID", id);
   return { hold: await settle(scope.tx, hold, "VOIDED", 0n), transaction };
+}
+
+/**
+ * The transaction this key and input posted on a hold before (its stored outcome has expired
+ * since), with the hold as it is now: the answer to a late retry, which confirms or voids nothing.
+ */
+async function madeEarlier(
+  scope: MutationScope,
+  transactionId: string,
+): Promise<{ hold: Hold; transaction: PostedTransaction } | undefined> {
+  const transaction = await findPosted(scope.tx, scope.workspaceId, transactionId);
+  if (!transaction) return undefined;
+  scope.foundEarlier();
+  return { hold: (await findHold(scope.tx, scope.workspaceId, transaction.holdId!))!, transaction };
 }
 
 /**
@@ -140,10 +164,16 @@ async function pendingHoldForUpdate(scope: MutationScope, holdId: string): Promi
   return hold;
 }
 
-async function release(tx: TransactionClient, workspaceId: string, hold: Hold, kind: "VOID" | "EXPIRE"): Promise<PostedTransaction | null> {
+async function release(
+  tx: TransactionClient,
+  workspaceId: string,
+  hold: Hold,
+  kind: "VOID" | "EXPIRE",
+  id?: string,
+): Promise<PostedTransaction | null> {
   if (hold.remaining === 0n) return null;
   const postings = await returnToSources(tx, workspaceId, hold, hold.remaining);
-  return postTransaction(tx, workspaceId, { walletId: hold.walletId, kind, holdId: hold.id, postings });
+  return postTransaction(tx, workspaceId, { id, walletId: hold.walletId, kind, holdId: hold.id, postings });
 }
 
 /**

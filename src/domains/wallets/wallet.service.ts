@@ -6,8 +6,10 @@ import { InvalidInputError } from "../../schema/errors.ts";
 import { requireJsonSize, requireLength } from "../../schema/validation.ts";
 import { BalanceAlreadyExistsError, WalletNotFoundError } from "./wallet.errors.ts";
 
-/** Wallet ids are UUIDv5s of the workspace and clientMutationId under this namespace. */
+/** Wallet ids are UUIDv5s of the workspace, the clientMutationId and its input under this namespace. */
 export const WALLET_ID_NAMESPACE = "5b0c6b2e-3d0e-4f5a-9a64-6f6e6365716c";
+/** Ids of balances made by createBalance, likewise. */
+export const BALANCE_ID_NAMESPACE = "e3b6f0a2-4c7d-4e19-8a5b-62616c616e63";
 
 export const MAIN_BALANCE = "main";
 const BALANCE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -30,11 +32,11 @@ export interface NewWallet {
 }
 
 /**
- * A new wallet with its `main` balance. Its id comes from the clientMutationId, so the same key
- * can never make a second wallet, even after its stored outcome has expired: that retry finds the
- * wallet the first one made.
+ * A new wallet with its `main` balance. Its id comes from the clientMutationId and the input, so
+ * the same key and input can never make a second wallet, even after the stored outcome has
+ * expired: that retry finds the wallet the first one made.
  */
-export async function createWallet({ tx, workspaceId, idFor }: MutationScope, input: NewWallet): Promise<Wallet> {
+export async function createWallet({ tx, workspaceId, idFor, foundEarlier }: MutationScope, input: NewWallet): Promise<Wallet> {
   const id = idFor(WALLET_ID_NAMESPACE);
   const name = requireLength("name", input.name, 1, 200);
   const metadata = optionalMetadata(input.metadata);
@@ -42,7 +44,10 @@ export async function createWallet({ tx, workspaceId, idFor }: MutationScope, in
     data: [{ id, workspaceId, name, metadata: metadata === undefined ? undefined : exactJson(metadata) }],
     skipDuplicates: true,
   });
-  if (!created) return tx.wallet.findUniqueOrThrow({ where: { workspaceId_id: { workspaceId, id } } });
+  if (!created) {
+    foundEarlier();
+    return tx.wallet.findUniqueOrThrow({ where: { workspaceId_id: { workspaceId, id } } });
+  }
   await tx.walletBalance.create({ data: { workspaceId, walletId: id, name: MAIN_BALANCE } });
   return created;
 }
@@ -54,14 +59,22 @@ export interface NewBalance {
   expiresAt?: Date | null;
 }
 
-export async function createBalance({ tx, workspaceId }: MutationScope, input: NewBalance): Promise<WalletBalance> {
+/** A new named balance (a name the wallet has is BalanceAlreadyExistsError), or the one this key and input made before. */
+export async function createBalance({ tx, workspaceId, idFor, foundEarlier }: MutationScope, input: NewBalance): Promise<WalletBalance> {
+  const id = idFor(BALANCE_ID_NAMESPACE);
+  // First: by now its expiresAt may have passed, which would refuse the input.
+  const made = await tx.walletBalance.findUnique({ where: { workspaceId_id: { workspaceId, id } } });
+  if (made) {
+    foundEarlier();
+    return made;
+  }
   const name = requireBalanceName("name", input.name);
   const [wallet] = await tx.$queryRaw<{ now: Date }[]>`
     SELECT now() AS now FROM wallets WHERE workspace_id = ${workspaceId}::uuid AND id = ${input.walletId}::uuid`;
   if (!wallet) throw new WalletNotFoundError(input.walletId);
   if (input.expiresAt && input.expiresAt <= wallet.now) throw new InvalidInputError("expiresAt", "expiresAt must be in the future");
   const [created] = await tx.walletBalance.createManyAndReturn({
-    data: [{ workspaceId, walletId: input.walletId, name, priority: input.priority ?? 0, expiresAt: input.expiresAt ?? null }],
+    data: [{ id, workspaceId, walletId: input.walletId, name, priority: input.priority ?? 0, expiresAt: input.expiresAt ?? null }],
     skipDuplicates: true,
   });
   if (!created) throw new BalanceAlreadyExistsError(input.walletId, name);

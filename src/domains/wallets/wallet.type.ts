@@ -20,7 +20,7 @@ export const Wallet = builder.prismaObject("Wallet", {
     transactions: t.relatedConnection("transactions", {
       description: "The ledger transactions that moved its accounts, newest first.",
       cursor: "workspaceId_id",
-      query: { orderBy: { id: "desc" } },
+      query: { orderBy: [{ createdAt: "desc" }, { id: "desc" }] },
     }),
   }),
 });
