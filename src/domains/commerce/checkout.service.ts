@@ -32,7 +32,6 @@ export async function checkout(scope: MutationScope, input: Checkout): Promise<{
     scope.foundEarlier();
     return { order: made, payment: (await findPayment(tx, workspaceId, paymentId))! };
   }
-  const customerId = await customerOf(tx, workspaceId, input.customerExternalId);
   await prepareWallet(scope, input.walletId);
   const requested = requestedBySku(lines);
   const locked = await lockProducts(tx, workspaceId, { skus: [...requested.keys()] });
@@ -50,6 +49,8 @@ export async function checkout(scope: MutationScope, input: Checkout): Promise<{
           })
         ).transaction
       : null;
+  // After every checkpoint: a refusal keeps the releases of what expired, never a customer of its own.
+  const customerId = await customerOf(tx, workspaceId, input.customerExternalId);
   const order = await placeOrder(tx, workspaceId, {
     id: orderId,
     customerId,

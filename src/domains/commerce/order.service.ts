@@ -87,12 +87,13 @@ export async function createOrder(scope: MutationScope, input: NewOrder): Promis
     scope.foundEarlier();
     return made;
   }
-  const customerId = await customerOf(tx, workspaceId, input.customerExternalId);
   const requested = requestedBySku(lines);
   const locked = await lockProducts(tx, workspaceId, { skus: [...requested.keys()] });
   if (locked.released > 0) await scope.checkpoint();
   const priced = priceLines(lines, locked.bySku);
   requireAvailable(locked.bySku, requested);
+  // After the checkpoint: a refusal keeps the release of what expired, never a customer of its own.
+  const customerId = await customerOf(tx, workspaceId, input.customerExternalId);
   return placeOrder(tx, workspaceId, { id, customerId, lines, products: locked.bySku, priced, seconds, paid: false });
 }
 
