@@ -9,7 +9,6 @@ import { type Context, createContext, type Services } from "./context.ts";
 import { isDatabaseUnavailable } from "./db/availability.ts";
 import type { Database } from "./db/database.ts";
 import { createCardDependencies } from "./domains/cards/card.dependencies.ts";
-import { bodyLimitPlugin } from "./http/body-limit-plugin.ts";
 import { databaseUnavailable } from "./http/database-unavailable.ts";
 import { metricsPlugin, readinessPlugin } from "./http/probes.ts";
 import { queryLimitPlugins } from "./http/query-limits.ts";
@@ -47,6 +46,9 @@ export interface App {
   /** Stores what is still only counted in memory; the database stays open. */
   close(): Promise<void>;
 }
+
+/** Far above any real operation, far below yoga's own 25 MB default. */
+const MAX_BODY_BYTES = 1024 * 1024;
 
 const EXAMPLE_MUTATION = `# Run it twice: the second answer is a replay,
 # same secret, with status REPLAYED.
@@ -112,6 +114,9 @@ export function createApp(options: AppOptions): App {
       },
     },
     batching: { limit: 10 },
+    // yoga's limit counts the bytes as they stream in, so a chunked body with no Content-Length is
+    // refused (413) at the limit too, before it is parsed.
+    maxRequestBodySize: MAX_BODY_BYTES,
     logging: {
       debug: (...args) => logger.debug(args.join(" ")),
       info: (...args) => logger.info(args.join(" ")),
@@ -128,7 +133,6 @@ export function createApp(options: AppOptions): App {
       headers: options.graphiqlToken ? JSON.stringify({ Authorization: `Bearer ${options.graphiqlToken}` }, null, 2) : undefined,
     },
     plugins: [
-      bodyLimitPlugin(),
       readinessPlugin(services),
       metricsPlugin(services),
       // Browsers preflight any request with Authorization: it counts as the custom header.
