@@ -9,6 +9,7 @@ import { type Context, createContext, type Services } from "./context.ts";
 import { isDatabaseUnavailable } from "./db/availability.ts";
 import type { Database } from "./db/database.ts";
 import { createCardDependencies } from "./domains/cards/card.dependencies.ts";
+import { corsOption, varyOnOrigin } from "./http/cors.ts";
 import { databaseUnavailable } from "./http/database-unavailable.ts";
 import { metricsPlugin, readinessPlugin } from "./http/probes.ts";
 import { queryLimitPlugins } from "./http/query-limits.ts";
@@ -105,6 +106,7 @@ export function createApp(options: AppOptions): App {
     graphqlEndpoint: "/graphql",
     healthCheckEndpoint: "/healthz",
     landingPage: false,
+    cors: corsOption(config.corsOrigins),
     maskedErrors: {
       isDev: false,
       // An outage is worth telling apart from a bug: the client should retry, with the same key.
@@ -133,6 +135,7 @@ export function createApp(options: AppOptions): App {
       headers: options.graphiqlToken ? JSON.stringify({ Authorization: `Bearer ${options.graphiqlToken}` }, null, 2) : undefined,
     },
     plugins: [
+      varyOnOrigin(config.corsOrigins),
       readinessPlugin(services),
       metricsPlugin(services),
       // Browsers preflight any request with Authorization: it counts as the custom header.
