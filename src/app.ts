@@ -11,6 +11,7 @@ import type { Database } from "./db/database.ts";
 import { createCardDependencies } from "./domains/cards/card.dependencies.ts";
 import { corsOption, varyOnOrigin } from "./http/cors.ts";
 import { databaseUnavailable } from "./http/database-unavailable.ts";
+import { graphiqlOptions } from "./http/graphiql.ts";
 import { metricsPlugin, readinessPlugin } from "./http/probes.ts";
 import { queryLimitPlugins } from "./http/query-limits.ts";
 import { WorkspaceRateLimiter } from "./http/rate-limiter.ts";
@@ -30,7 +31,10 @@ export interface AppOptions {
   logger: Logger;
   /** 32 bytes that seal stored outcomes holding secrets. */
   encryptionKey: Buffer;
-  /** Filled into GraphiQL's headers (the embedded database's dev workspace). */
+  /**
+   * The embedded database's dev workspace, filled into GraphiQL's headers for a person on this
+   * machine only (see graphiqlOptions); unset when the server listens beyond loopback.
+   */
   graphiqlToken?: string;
   /**
    * Tests only: failures simulated inside the idempotency wrapper. Like `mutationRunner`, it is an
@@ -50,25 +54,6 @@ export interface App {
 
 /** Far above any real operation, far below yoga's own 25 MB default. */
 const MAX_BODY_BYTES = 1024 * 1024;
-
-const EXAMPLE_MUTATION = `# Run it twice: the second answer is a replay,
-# same secret, with status REPLAYED.
-mutation CreateKey {
-  createKey(input: {
-    clientMutationId: "try-me-1"
-    externalId: "user-42"
-    name: "first key"
-  }) {
-    __typename
-    ... on CreateKeyPayload {
-      clientMutationId
-      secret
-      key { id name identity { id externalId } }
-    }
-    ... on UserError { code message }
-  }
-}
-`;
 
 /** The GraphQL server, without listening: tests call `yoga.fetch`, the server hands it to node:http. */
 export function createApp(options: AppOptions): App {
@@ -128,12 +113,8 @@ export function createApp(options: AppOptions): App {
     },
     // GraphiQL bundled with the server: the default page loads its code from a CDN.
     // Loaded when a browser first asks for it: a server that is never opened in a browser starts faster.
-    renderGraphiQL: async (graphiqlOptions) => (await import("@graphql-yoga/render-graphiql")).renderGraphiQL(graphiqlOptions),
-    graphiql: {
-      title: "onceql",
-      defaultQuery: EXAMPLE_MUTATION,
-      headers: options.graphiqlToken ? JSON.stringify({ Authorization: `Bearer ${options.graphiqlToken}` }, null, 2) : undefined,
-    },
+    renderGraphiQL: async (page) => (await import("@graphql-yoga/render-graphiql")).renderGraphiQL(page),
+    graphiql: graphiqlOptions(options.graphiqlToken),
     plugins: [
       varyOnOrigin(config.corsOrigins),
       readinessPlugin(services),

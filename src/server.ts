@@ -9,6 +9,7 @@ import { applyMigrations } from "./db/migrations.ts";
 import { ensureDevWorkspace, loadOrCreateEncryptionKey } from "./dev-secrets.ts";
 import { sweepExpiredStock } from "./domains/commerce/expiry.service.ts";
 import { sweepExpiredHolds } from "./domains/wallets/hold.service.ts";
+import { isLoopbackHost } from "./http/loopback.ts";
 import { sweepExpired } from "./idempotency/sweeper.ts";
 import { type IssuerSimulator, startIssuerSimulator } from "./issuer-simulator/server.ts";
 import { createLogger } from "./logger.ts";
@@ -64,7 +65,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     const config = issuerSimulator ? { ...options.config, issuerUrl: issuerSimulator.url } : options.config;
     const issuerUrl = config.issuerUrl!;
-    const app = createApp({ config, db, logger, encryptionKey, graphiqlToken: devToken });
+    // Beyond loopback, whoever reaches the port could open GraphiQL and take the token from it.
+    const graphiqlToken = isLoopbackHost(config.host) ? devToken : undefined;
+    if (devToken && !graphiqlToken) logger.info(`HOST is ${config.host}, beyond loopback: GraphiQL opens without the dev token`);
+    const app = createApp({ config, db, logger, encryptionKey, graphiqlToken });
     const http = await listen(app.yoga, config);
     const url = urlOf(http, config);
     const sweeper = setInterval(() => {
