@@ -66,8 +66,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const config = issuerSimulator ? { ...options.config, issuerUrl: issuerSimulator.url } : options.config;
     const issuerUrl = config.issuerUrl!;
     // Beyond loopback, whoever reaches the port could open GraphiQL and take the token from it.
-    const graphiqlToken = isLoopbackHost(config.host) ? devToken : undefined;
-    if (devToken && !graphiqlToken) logger.info(`HOST is ${config.host}, beyond loopback: GraphiQL opens without the dev token`);
+    const beyondLoopback = !isLoopbackHost(config.host);
+    const graphiqlToken = beyondLoopback ? undefined : devToken;
+    if (beyondLoopback && devToken) logger.info(`HOST is ${config.host}, beyond loopback: GraphiQL opens without the dev token`);
+    if (beyondLoopback && !config.metricsToken) {
+      logger.warn(
+        `HOST is ${config.host}, beyond loopback, and ONCEQL_METRICS_TOKEN is not set: /metrics answers anyone who reaches the port`,
+      );
+    }
     const app = createApp({ config, db, logger, encryptionKey, graphiqlToken });
     const http = await listen(app.yoga, config);
     const url = urlOf(http, config);
