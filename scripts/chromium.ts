@@ -6,8 +6,8 @@ export const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 export const chromiumInstalled = (): boolean => existsSync(chromiumPath);
 
-/** Headless, with the background networking a closed machine refuses turned off. */
-export function launchChromium(): Promise<Browser> {
+/** Headless, with the background networking a closed machine refuses turned off; `args` add to its flags. */
+export function launchChromium(args: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath,
     args: [
@@ -18,6 +18,7 @@ export function launchChromium(): Promise<Browser> {
       "--disable-background-networking",
       "--disable-component-update",
       "--disable-sync",
+      ...args,
     ],
   });
 }

@@ -9,8 +9,9 @@ import { type Context, createContext, type Services } from "./context.ts";
 import { isDatabaseUnavailable } from "./db/availability.ts";
 import type { Database } from "./db/database.ts";
 import { createCardDependencies } from "./domains/cards/card.dependencies.ts";
-import { bodyLimitPlugin } from "./http/body-limit-plugin.ts";
+import { corsOption, varyOnOrigin } from "./http/cors.ts";
 import { databaseUnavailable } from "./http/database-unavailable.ts";
+import { graphiqlOptions } from "./http/graphiql.ts";
 import { metricsPlugin, readinessPlugin } from "./http/probes.ts";
 import { queryLimitPlugins } from "./http/query-limits.ts";
 import { WorkspaceRateLimiter } from "./http/rate-limiter.ts";
@@ -30,7 +31,10 @@ export interface AppOptions {
   logger: Logger;
   /** 32 bytes that seal stored outcomes holding secrets. */
   encryptionKey: Buffer;
-  /** Filled into GraphiQL's headers (the embedded database's dev workspace). */
+  /**
+   * The embedded database's dev workspace, filled into GraphiQL's headers for a person on this
+   * machine only (see graphiqlOptions); unset when the server listens beyond loopback.
+   */
   graphiqlToken?: string;
   /**
    * Tests only: failures simulated inside the idempotency wrapper. Like `mutationRunner`, it is an
@@ -48,24 +52,8 @@ export interface App {
   close(): Promise<void>;
 }
 
-const EXAMPLE_MUTATION = `# Run it twice: the second answer is a replay,
-# same secret, with status REPLAYED.
-mutation CreateKey {
-  createKey(input: {
-    clientMutationId: "try-me-1"
-    externalId: "user-42"
-    name: "first key"
-  }) {
-    __typename
-    ... on CreateKeyPayload {
-      clientMutationId
-      secret
-      key { id name identity { id externalId } }
-    }
-    ... on UserError { code message }
-  }
-}
-`;
+/** Far above any real operation, far below yoga's own 25 MB default. */
+const MAX_BODY_BYTES = 1024 * 1024;
 
 /** The GraphQL server, without listening: tests call `yoga.fetch`, the server hands it to node:http. */
 export function createApp(options: AppOptions): App {
@@ -103,6 +91,7 @@ export function createApp(options: AppOptions): App {
     graphqlEndpoint: "/graphql",
     healthCheckEndpoint: "/healthz",
     landingPage: false,
+    cors: corsOption(config.corsOrigins),
     maskedErrors: {
       isDev: false,
       // An outage is worth telling apart from a bug: the client should retry, with the same key.
@@ -112,6 +101,9 @@ export function createApp(options: AppOptions): App {
       },
     },
     batching: { limit: 10 },
+    // yoga's limit counts the bytes as they stream in, so a chunked body with no Content-Length is
+    // refused (413) at the limit too, before it is parsed.
+    maxRequestBodySize: MAX_BODY_BYTES,
     logging: {
       debug: (...args) => logger.debug(args.join(" ")),
       info: (...args) => logger.info(args.join(" ")),
@@ -121,14 +113,10 @@ export function createApp(options: AppOptions): App {
     },
     // GraphiQL bundled with the server: the default page loads its code from a CDN.
     // Loaded when a browser first asks for it: a server that is never opened in a browser starts faster.
-    renderGraphiQL: async (graphiqlOptions) => (await import("@graphql-yoga/render-graphiql")).renderGraphiQL(graphiqlOptions),
-    graphiql: {
-      title: "onceql",
-      defaultQuery: EXAMPLE_MUTATION,
-      headers: options.graphiqlToken ? JSON.stringify({ Authorization: `Bearer ${options.graphiqlToken}` }, null, 2) : undefined,
-    },
+    renderGraphiQL: async (page) => (await import("@graphql-yoga/render-graphiql")).renderGraphiQL(page),
+    graphiql: graphiqlOptions(options.graphiqlToken),
     plugins: [
-      bodyLimitPlugin(),
+      varyOnOrigin(config.corsOrigins),
       readinessPlugin(services),
       metricsPlugin(services),
       // Browsers preflight any request with Authorization: it counts as the custom header.

@@ -37,6 +37,10 @@ export interface Config {
   logLevel: string;
   /** Requests per second per workspace, per server; 0: no limit. */
   rateLimit: number;
+  /** The only origins a browser may call from (as browsers send them); empty: none. */
+  corsOrigins: string[];
+  /** Unset: `/metrics` answers without one. */
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -65,6 +69,9 @@ export interface ConfigOptions {
   issuerTimeoutMs?: number;
   logLevel?: string;
   rateLimit?: number;
+  /** Origins such as "https://app.example"; a comma-separated string is read as the variable is. */
+  corsOrigins?: string[] | string;
+  metricsToken?: string;
 }
 
 const OPTION_VARIABLES: Record<keyof ConfigOptions, string> = {
@@ -80,6 +87,8 @@ const OPTION_VARIABLES: Record<keyof ConfigOptions, string> = {
   issuerTimeoutMs: "ONCEQL_ISSUER_TIMEOUT_MS",
   logLevel: "LOG_LEVEL",
   rateLimit: "ONCEQL_RATE_LIMIT",
+  corsOrigins: "ONCEQL_CORS_ORIGINS",
+  metricsToken: "ONCEQL_METRICS_TOKEN",
 };
 
 /** Options checked exactly as their environment variables are; the process environment is not read. */
@@ -89,6 +98,7 @@ export function configFromOptions(options: ConfigOptions): Config {
     const value = options[option];
     if (value === undefined) continue;
     if (Buffer.isBuffer(value)) env[variable] = value.toString("hex");
+    else if (Array.isArray(value)) env[variable] = value.join(",");
     else if (option === "idempotencyTtl" && typeof value === "number") env[variable] = `${value}ms`;
     else env[variable] = String(value);
   }
@@ -122,6 +132,8 @@ export function loadConfig(env: Env = process.env): Config {
     issuerTimeoutMs: issuerTimeout(env, idempotencyLeaseMs),
     logLevel: logLevel(env),
     rateLimit: integer(env, "ONCEQL_RATE_LIMIT", 1_000, 0, 1_000_000),
+    corsOrigins: corsOrigins(env),
+    metricsToken: metricsToken(env),
   };
 }
 
@@ -198,5 +210,32 @@ function encryptionKey(env: Env): Buffer | undefined {
 function logLevel(env: Env): string {
   const raw = nonEmpty(env, "LOG_LEVEL") ?? "info";
   if (!LOG_LEVELS.includes(raw)) throw new ConfigError("LOG_LEVEL", `must be one of ${LOG_LEVELS.join(", ")}`);
+  return raw;
+}
+
+/**
+ * Exact origins, never a pattern or `*`: a browser is let read answers only from pages it names,
+ * and `null` (sandboxed frames, files) is anyone's.
+ */
+function corsOrigins(env: Env): string[] {
+  const name = "ONCEQL_CORS_ORIGINS";
+  const entries = (nonEmpty(env, name) ?? "").split(",").map((entry) => entry.trim());
+  return entries.filter(Boolean).map((entry) => {
+    const parsed = URL.canParse(entry) ? new URL(entry) : undefined;
+    const bare = parsed && parsed.pathname === "/" && !parsed.search && !parsed.hash && !parsed.username && !parsed.password;
+    if (!bare || !/^https?:$/.test(parsed.protocol)) {
+      throw new ConfigError(name, `expected origins such as https://app.example:8443, comma-separated; got ${JSON.stringify(entry)}`);
+    }
+    return parsed.origin;
+  });
+}
+
+/** It travels as a bearer token, so in a bearer token's characters; long enough not to be guessed. */
+function metricsToken(env: Env): string | undefined {
+  const name = "ONCEQL_METRICS_TOKEN";
+  const raw = nonEmpty(env, name);
+  if (raw !== undefined && !/^[A-Za-z0-9\-._~+/]{16,}=*$/.test(raw)) {
+    throw new ConfigError(name, "must be at least 16 characters of A-Z a-z 0-9 - . _ ~ + / (openssl rand -hex 32)");
+  }
   return raw;
 }

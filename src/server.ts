@@ -9,6 +9,7 @@ import { applyMigrations } from "./db/migrations.ts";
 import { ensureDevWorkspace, loadOrCreateEncryptionKey } from "./dev-secrets.ts";
 import { sweepExpiredStock } from "./domains/commerce/expiry.service.ts";
 import { sweepExpiredHolds } from "./domains/wallets/hold.service.ts";
+import { isLoopbackHost } from "./http/loopback.ts";
 import { sweepExpired } from "./idempotency/sweeper.ts";
 import { type IssuerSimulator, startIssuerSimulator } from "./issuer-simulator/server.ts";
 import { createLogger } from "./logger.ts";
@@ -64,7 +65,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     const config = issuerSimulator ? { ...options.config, issuerUrl: issuerSimulator.url } : options.config;
     const issuerUrl = config.issuerUrl!;
-    const app = createApp({ config, db, logger, encryptionKey, graphiqlToken: devToken });
+    // Beyond loopback, whoever reaches the port could open GraphiQL and take the token from it.
+    const beyondLoopback = !isLoopbackHost(config.host);
+    const graphiqlToken = beyondLoopback ? undefined : devToken;
+    if (beyondLoopback && devToken) logger.info(`HOST is ${config.host}, beyond loopback: GraphiQL opens without the dev token`);
+    if (beyondLoopback && !config.metricsToken) {
+      logger.warn(
+        `HOST is ${config.host}, beyond loopback, and ONCEQL_METRICS_TOKEN is not set: /metrics answers anyone who reaches the port`,
+      );
+    }
+    const app = createApp({ config, db, logger, encryptionKey, graphiqlToken });
     const http = await listen(app.yoga, config);
     const url = urlOf(http, config);
     const sweeper = setInterval(() => {

@@ -66,6 +66,8 @@ export interface TestAppOptions {
   poolSize?: number;
   /** Silent unless TEST_LOG_LEVEL says otherwise. */
   logger?: Logger;
+  /** As `startServer` passes the dev workspace's token to GraphiQL. */
+  graphiqlToken?: string;
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -82,6 +84,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     logger: options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
     encryptionKey: testEncryptionKey,
     faults: options.faults,
+    graphiqlToken: options.graphiqlToken,
   });
   const newWorkspace = async (name = "test") => (await createWorkspace(db.prisma, name)).token;
   const token = await newWorkspace();

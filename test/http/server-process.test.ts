@@ -124,6 +124,9 @@ describe("configuration", () => {
     ["PORT", "http", /PORT: expected a whole number/],
     ["ONCEQL_ENCRYPTION_KEY", "short", /ONCEQL_ENCRYPTION_KEY: must be 32 bytes/],
     ["DATABASE_URL", "mysql://localhost/x", /DATABASE_URL: must be a postgresql:\/\/ URL/],
+    ["ONCEQL_CORS_ORIGINS", "*", /ONCEQL_CORS_ORIGINS: expected origins such as https:\/\/app.example/],
+    ["ONCEQL_CORS_ORIGINS", "https://app.example/graphql", /ONCEQL_CORS_ORIGINS: expected origins/],
+    ["ONCEQL_METRICS_TOKEN", "secret", /ONCEQL_METRICS_TOKEN: must be at least 16 characters/],
   ])("a wrong %s (%s) stops the server at start, naming the variable", async (name, value, message) => {
     const server = spawnEntry("src/server.ts", [], { ...env, [name]: value });
     expect(await server.exited).toBe(1);
