@@ -18,7 +18,7 @@ export class WithoutIdempotency implements MutationRunner {
   ) {}
 
   async run(request: IdempotentRequest): Promise<IdempotentResult> {
-    const scope = { checkpoint: async () => {}, foundEarlier: () => {} };
+    const scope = { checkpoint: async () => {}, foundEarlier: <T>(answer: T) => answer };
     try {
       const payload = this.transactional.has(request.mutation)
         ? await this.prisma.$transaction((tx) => request.execute(tx, scope))

@@ -37,9 +37,9 @@ export interface ExecutionScope {
   /**
    * Says the answer is what an earlier run of this key and input made, found by the ids only they
    * give, after that run's stored outcome expired: nothing ran again, so it is REPLAYED. It is
-   * stored as the key's outcome from now on, like any answer.
+   * stored as the key's outcome from now on, like any answer. Returns what it is given.
    */
-  foundEarlier(): void;
+  foundEarlier<T>(answer: T): T;
 }
 
 export interface IdempotentResult {
@@ -233,8 +233,9 @@ export class IdempotentExecutor implements MutationRunner {
           await t.send("SAVEPOINT onceql_checkpoint");
           savepoint = "onceql_checkpoint";
         },
-        foundEarlier: () => {
+        foundEarlier: (answer) => {
           found = true;
+          return answer;
         },
       };
       let outcome: Outcome;

@@ -8,7 +8,7 @@ export interface CachedOutcome {
   sealed: SealedOutcome;
   /** The input as stored (sealed like the outcome), to say what a reuse of the key changed. */
   input: SealedOutcome | null;
-  /** When the record expires, epoch ms by the database's clock; then the key runs anew. */
+  /** When the record expires, epoch ms by the database's clock; then the key runs again (and finds what its first run made). */
   expiresAt: number;
 }
 

@@ -17,7 +17,7 @@ export function slotOf(ref: RecordRef): string {
 export type Claim =
   | { kind: "new" }
   | { kind: "completed"; mutation: string; fingerprint: string; sealed: SealedOutcome; input: SealedOutcome | null; expiresAt: number }
-  /** Expired, or a claim an earlier version of onceql committed and left: to clear, then run anew. */
+  /** Expired, or a claim an earlier version of onceql committed and left: to clear, then run again. */
   | { kind: "stale" }
   /** A claim an earlier version committed, whose holder may still be running. */
   | { kind: "held" }

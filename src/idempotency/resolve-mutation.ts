@@ -28,7 +28,7 @@ export interface MutationScope {
    */
   checkpoint(): Promise<void>;
   /** The answer was found by `idFor` ids, made by an earlier run of this key and input: nothing ran again (see ExecutionScope). */
-  foundEarlier(): void;
+  foundEarlier<T>(answer: T): T;
   services: Services;
 }
 

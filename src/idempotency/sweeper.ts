@@ -27,7 +27,7 @@ export async function sweepExpired(prisma: PrismaClient, options: { batchSize?: 
   return { records, dailyStats };
 }
 
-/** Sweeps one key, if it has expired: the first step of running an expired key anew. */
+/** Sweeps one key, if it has expired: the first step of running an expired key again. */
 export async function sweepKey(prisma: PrismaClient, ref: RecordRef): Promise<void> {
   await sweepBatch(prisma, 1, ref);
 }

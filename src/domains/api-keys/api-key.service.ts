@@ -31,10 +31,7 @@ export async function createApiKey(
 ): Promise<{ key: ApiKey; secret: string }> {
   const id = idFor(API_KEY_ID_NAMESPACE);
   const made = await tx.apiKey.findUnique({ where: { workspaceId_id: { workspaceId, id } } });
-  if (made) {
-    foundEarlier();
-    throw new SecretNotKeptError(made);
-  }
+  if (made) throw foundEarlier(new SecretNotKeptError(made));
   if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
     throw new InvalidInputError("expiresAt", "expiresAt must be in the future");
   }

@@ -22,10 +22,7 @@ export async function createCard(scope: MutationScope, identityId: string, deps:
   const { tx, workspaceId } = scope;
   const operationId = scope.idFor(CARD_OPERATION_ID_NAMESPACE);
   const made = await tx.card.findUnique({ where: { workspaceId_operationId: { workspaceId, operationId } } });
-  if (made) {
-    scope.foundEarlier();
-    return made;
-  }
+  if (made) return scope.foundEarlier(made);
   await lockIdentity(tx, workspaceId, identityId, deps.lockTimeoutMs);
   const held = await tx.card.findMany({ where: { workspaceId, identityId } });
   const active = held.find((card) => card.status === "ACTIVE");

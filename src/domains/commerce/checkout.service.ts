@@ -28,10 +28,7 @@ export async function checkout(scope: MutationScope, input: Checkout): Promise<{
   const paymentId = scope.idFor(CHECKOUT_PAYMENT_ID_NAMESPACE);
   const lines = checkLines(input.lines);
   const made = await findOrder(tx, workspaceId, orderId);
-  if (made) {
-    scope.foundEarlier();
-    return { order: made, payment: (await findPayment(tx, workspaceId, paymentId))! };
-  }
+  if (made) return scope.foundEarlier({ order: made, payment: (await findPayment(tx, workspaceId, paymentId))! });
   await prepareWallet(scope, input.walletId);
   const requested = requestedBySku(lines);
   const locked = await lockProducts(tx, workspaceId, { skus: [...requested.keys()] });

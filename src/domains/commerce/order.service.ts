@@ -83,10 +83,7 @@ export async function createOrder(scope: MutationScope, input: NewOrder): Promis
   const lines = checkLines(input.lines);
   const seconds = requireReserveSeconds("expiresInSeconds", input.expiresInSeconds);
   const made = await findOrder(tx, workspaceId, id);
-  if (made) {
-    scope.foundEarlier();
-    return made;
-  }
+  if (made) return scope.foundEarlier(made);
   const requested = requestedBySku(lines);
   const locked = await lockProducts(tx, workspaceId, { skus: [...requested.keys()] });
   if (locked.released > 0) await scope.checkpoint();

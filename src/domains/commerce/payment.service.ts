@@ -39,10 +39,7 @@ export async function createPaymentAttempt(scope: MutationScope, input: PaymentA
   const { tx, workspaceId } = scope;
   const id = scope.idFor(PAYMENT_ID_NAMESPACE);
   const made = await findPayment(tx, workspaceId, id);
-  if (made) {
-    scope.foundEarlier();
-    return made;
-  }
+  if (made) return scope.foundEarlier(made);
   const [order] = await tx.$queryRaw<{ productIds: string[] }[]>`
     SELECT array(SELECT DISTINCT l.product_id::text FROM order_lines l WHERE l.workspace_id = o.workspace_id AND l.order_id = o.id) AS "productIds"
     FROM orders o WHERE o.workspace_id = ${workspaceId}::uuid AND o.id = ${input.orderId}::uuid`;

@@ -66,8 +66,7 @@ export async function createProduct({ tx, workspaceId, idFor, foundEarlier }: Mu
   if (created) return created;
   const made = await tx.product.findUnique({ where: { workspaceId_id: { workspaceId, id } } });
   if (!made) throw new ProductAlreadyExistsError(sku);
-  foundEarlier();
-  return made;
+  return foundEarlier(made);
 }
 
 export interface Adjustment {
@@ -89,10 +88,7 @@ export async function adjustInventory(scope: MutationScope, input: Adjustment): 
     throw new InvalidInputError("delta", "delta must be a whole number other than 0");
   const done = await tx.inventoryAdjustment.findUnique({ where: { workspaceId_id: { workspaceId, id } }, include: { product: true } });
   // Its key and input adjusted this product before, and the stored outcome has expired since.
-  if (done) {
-    scope.foundEarlier();
-    return done.product;
-  }
+  if (done) return scope.foundEarlier(done.product);
   const locked = await lockProducts(tx, workspaceId, { skus: [sku] });
   if (locked.released > 0) await scope.checkpoint();
   const product = locked.bySku.get(sku)!;

@@ -32,10 +32,7 @@ export async function createRefund(scope: MutationScope, input: NewRefund): Prom
   const id = scope.idFor(REFUND_ID_NAMESPACE);
   const amount = requireMoney("amount", input.amount);
   const made = await tx.refund.findUnique({ where: { workspaceId_id: { workspaceId, id } } });
-  if (made) {
-    scope.foundEarlier();
-    return made;
-  }
+  if (made) return scope.foundEarlier(made);
   const found = await findPayment(tx, workspaceId, input.paymentId);
   if (!found) throw new PaymentNotFoundError(input.paymentId);
   if (amount.asset !== found.asset) {

@@ -41,10 +41,7 @@ export async function createReservation(scope: MutationScope, input: NewReservat
   const quantity = requireQuantity("quantity", input.quantity);
   const seconds = requireReserveSeconds("expiresInSeconds", input.expiresInSeconds);
   const made = await tx.inventoryReservation.findUnique({ where: { workspaceId_id: { workspaceId, id } } });
-  if (made) {
-    scope.foundEarlier();
-    return made;
-  }
+  if (made) return scope.foundEarlier(made);
   const locked = await lockProducts(tx, workspaceId, { skus: [sku] });
   if (locked.released > 0) await scope.checkpoint();
   requireAvailable(locked.bySku, new Map([[sku, quantity]]));

@@ -23,8 +23,7 @@ export async function createIdentity({ tx, workspaceId, idFor, foundEarlier }: M
   if (created) return created;
   const taken = await tx.identity.findUnique({ where: { workspaceId_externalId: { workspaceId, externalId: input.externalId } } });
   if (taken?.id !== id) throw new IdentityAlreadyExistsError(input.externalId);
-  foundEarlier();
-  return taken;
+  return foundEarlier(taken);
 }
 
 /**

@@ -30,10 +30,7 @@ export interface Credit {
 export async function creditWallet(scope: MutationScope, input: Credit): Promise<PostedTransaction> {
   const id = scope.idFor(CREDIT_ID_NAMESPACE);
   const made = await findPosted(scope.tx, scope.workspaceId, id);
-  if (made) {
-    scope.foundEarlier();
-    return made;
-  }
+  if (made) return scope.foundEarlier(made);
   return credit(scope, input, id);
 }
 
@@ -92,10 +89,7 @@ export async function debitWallet(scope: MutationScope, input: Debit): Promise<D
   // The key and input made this debit before, and its stored outcome has expired since: it is the answer.
   const hold = holdId ? await findHold(scope.tx, scope.workspaceId, holdId) : null;
   const made = await findPosted(scope.tx, scope.workspaceId, hold?.transactionId ?? transactionId);
-  if (made) {
-    scope.foundEarlier();
-    return { transaction: made, hold };
-  }
+  if (made) return scope.foundEarlier({ transaction: made, hold });
   const checked = checkDebit(input);
   await prepareWallet(scope, input.walletId);
   return takeFunds(scope, input.walletId, checked, { holdId, transactionId });

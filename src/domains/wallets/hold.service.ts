@@ -91,8 +91,7 @@ async function madeEarlier(
 ): Promise<{ hold: Hold; transaction: PostedTransaction } | undefined> {
   const transaction = await findPosted(scope.tx, scope.workspaceId, transactionId);
   if (!transaction) return undefined;
-  scope.foundEarlier();
-  return { hold: (await findHold(scope.tx, scope.workspaceId, transaction.holdId!))!, transaction };
+  return scope.foundEarlier({ hold: (await findHold(scope.tx, scope.workspaceId, transaction.holdId!))!, transaction });
 }
 
 /**

@@ -44,10 +44,7 @@ export async function createWallet({ tx, workspaceId, idFor, foundEarlier }: Mut
     data: [{ id, workspaceId, name, metadata: metadata === undefined ? undefined : exactJson(metadata) }],
     skipDuplicates: true,
   });
-  if (!created) {
-    foundEarlier();
-    return tx.wallet.findUniqueOrThrow({ where: { workspaceId_id: { workspaceId, id } } });
-  }
+  if (!created) return foundEarlier(await tx.wallet.findUniqueOrThrow({ where: { workspaceId_id: { workspaceId, id } } }));
   await tx.walletBalance.create({ data: { workspaceId, walletId: id, name: MAIN_BALANCE } });
   return created;
 }
@@ -64,10 +61,7 @@ export async function createBalance({ tx, workspaceId, idFor, foundEarlier }: Mu
   const id = idFor(BALANCE_ID_NAMESPACE);
   // First: by now its expiresAt may have passed, which would refuse the input.
   const made = await tx.walletBalance.findUnique({ where: { workspaceId_id: { workspaceId, id } } });
-  if (made) {
-    foundEarlier();
-    return made;
-  }
+  if (made) return foundEarlier(made);
   const name = requireBalanceName("name", input.name);
   const [wallet] = await tx.$queryRaw<{ now: Date }[]>`
     SELECT now() AS now FROM wallets WHERE workspace_id = ${workspaceId}::uuid AND id = ${input.walletId}::uuid`;
