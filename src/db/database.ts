@@ -5,6 +5,7 @@ import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapt
 import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import { BindingAdapterFactory, type OpenTransaction } from "./bound-transactions.ts";
+import { DatabaseContinuity } from "./continuity.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
 
 export type DatabaseKind = "pglite" | "postgresql";
@@ -31,6 +32,12 @@ export interface Database {
   bookkeeping: RawSql;
   /** For migrations: the schema engine connects (and disposes of) adapters of its own. */
   adapterFactory: SqlMigrationAwareDriverAdapterFactory;
+  /**
+   * Calls `listener` when the database may no longer hold what this process saw it commit (its
+   * connections were cut, or it is another server now: a failover, a restore). Never on PGlite,
+   * which lives in this process.
+   */
+  onDiscontinuity(listener: (reason: string) => void): void;
   close(): Promise<void>;
 }
 
@@ -130,6 +137,8 @@ function openPostgres(connectionString: string, options: DatabaseOptions): Datab
   });
   // An idle client that loses its connection emits here; the pool replaces it on next use.
   pool.on("error", () => {});
+  const continuity = new DatabaseContinuity();
+  continuity.watch(pool);
   const binding = new BindingAdapterFactory(new PrismaPg(pool), "postgresql");
   const prisma = newPrismaClient(binding, options.onQuery);
   const bookkeeping = new pg.Pool({
@@ -154,6 +163,7 @@ function openPostgres(connectionString: string, options: DatabaseOptions): Datab
     ),
     // Pools of their own, which the schema engine ends: it migrates under a session-level lock.
     adapterFactory: new PrismaPg({ connectionString, max: 2, connectionTimeoutMillis: 5_000 }),
+    onDiscontinuity: (listener) => continuity.onBreak(listener),
     async close() {
       await prisma.$disconnect();
       await Promise.all([pool.end(), bookkeeping.end()]);
@@ -196,6 +206,7 @@ async function openPglite(dataDir: string | undefined, onQuery?: (sql: string) =
       onQuery,
     ),
     adapterFactory,
+    onDiscontinuity: () => {},
     async close() {
       await prisma.$disconnect();
       await pglite.close();

@@ -109,7 +109,15 @@ const IN_USE_RETRY_MS = 250;
 export class IdempotentExecutor implements MutationRunner {
   private readonly flights = new Map<string, Flight>();
 
-  constructor(private readonly options: ExecutorOptions) {}
+  constructor(private readonly options: ExecutorOptions) {
+    // After a failover or a restore the database may have lost outcomes this process cached: every
+    // server then answers a key from what its database holds, and all answer it alike.
+    options.db.onDiscontinuity((reason) => {
+      options.cache.clear();
+      options.metrics.cacheResets.inc();
+      options.logger.warn({ reason }, "dropped the cache of stored outcomes: the database may no longer hold them");
+    });
+  }
 
   async run(request: IdempotentRequest): Promise<IdempotentResult> {
     const cached = this.options.cache.get(request);

@@ -5,6 +5,7 @@ export interface IdempotencyMetrics {
   replays: Counter<"mutation">;
   conflicts: Counter<"mutation">;
   inFlight: Gauge<"mutation">;
+  cacheResets: Counter;
 }
 
 export function createIdempotencyMetrics(registry: Registry): IdempotencyMetrics {
@@ -33,6 +34,11 @@ export function createIdempotencyMetrics(registry: Registry): IdempotencyMetrics
       name: "onceql_idempotency_in_flight",
       help: "Mutations running in this process",
       labelNames,
+      registers,
+    }),
+    cacheResets: new Counter({
+      name: "onceql_idempotency_cache_resets_total",
+      help: "Times the cache of stored outcomes was dropped: the database may have lost what it held (connections cut, a failover)",
       registers,
     }),
   };

@@ -18,7 +18,9 @@ const CLOCK_SKEW_MARGIN_MS = 1_000;
 /**
  * Completed outcomes this process has seen, so a retry is answered without asking the database.
  * Safe across servers: a completed record never changes until it expires, and entries are not
- * used past their record's expiry. Bounded in entries and bytes (sealed outcomes are kept as
+ * used past their record's expiry. After a failover or a restore the database may have lost
+ * records this cache holds: it is then cleared (see DatabaseContinuity), so no server answers from
+ * memory what its database no longer holds. Bounded in entries and bytes (sealed outcomes are kept as
  * stored, encrypted where they hold secrets).
  */
 export class OutcomeCache {
@@ -41,6 +43,11 @@ export class OutcomeCache {
       return undefined;
     }
     return entry;
+  }
+
+  /** Forgets everything: the database may no longer hold these outcomes (see DatabaseContinuity). */
+  clear(): void {
+    this.lru.clear();
   }
 
   set(ref: RecordRef, entry: CachedOutcome): void {
