@@ -1,5 +1,6 @@
 import {
   defaultFieldResolver,
+  type GraphQLField,
   type GraphQLOutputType,
   type GraphQLResolveInfo,
   isAbstractType,
@@ -9,10 +10,20 @@ import {
 } from "graphql";
 
 /**
+ * A field the prisma plugin loads (a relation, or a field with a `select`): read live when shown,
+ * never part of the stored outcome, and only loadable inside real execution.
+ */
+export function readsLive(field: GraphQLField<unknown, unknown>): boolean {
+  const extensions = field.extensions as Record<string, unknown>;
+  return extensions.pothosPrismaLoaded !== undefined || extensions.pothosPrismaRelationField !== undefined;
+}
+
+/**
  * Why `value` could not be shown as `type`: the first field, at any depth, whose value its type
  * cannot serialize (an Int past 2^31−1, a null where one is not allowed, a name no enum has), or
  * undefined when every field can be. Each field is resolved as execution would resolve it, with
- * the request's context, so whatever selection a client makes of a value that passes, it shows.
+ * the request's context, so whatever selection a client makes of a value that passes, it shows;
+ * relations it holds are read live when shown, as a replay reads them, and are not walked.
  */
 export async function whyNotShowable(
   type: GraphQLOutputType,
@@ -47,6 +58,7 @@ export async function whyNotShowable(
     : type;
   if (!objectType) return `${at} is no member of ${type.name}`;
   for (const [name, field] of Object.entries(objectType.getFields())) {
+    if (readsLive(field)) continue;
     let fieldValue: unknown;
     try {
       // What execution would pass for this field: resolvers that read the field's name (exposed fields do) need it.

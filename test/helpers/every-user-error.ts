@@ -4,7 +4,7 @@
  * (for its side effect) before the app, so the schema includes both; no other test file sees them.
  */
 
-import { KeyNotFoundError } from "../../src/domains/api-keys/api-key.errors.ts";
+import { KeyNotFoundError, SecretNotKeptError } from "../../src/domains/api-keys/api-key.errors.ts";
 import { CardLimitReachedError, CardNotFoundError, IdentityHasActiveCardError } from "../../src/domains/cards/card.errors.ts";
 import {
   OrderNotFoundError,
@@ -26,6 +26,7 @@ import {
   InsufficientFundsError,
   WalletNotFoundError,
 } from "../../src/domains/wallets/wallet.errors.ts";
+import type { ApiKey, Prisma } from "../../src/generated/prisma/client.ts";
 import { HoldStatus, OrderStatus } from "../../src/generated/prisma/enums.ts";
 import { defineIdempotentMutation } from "../../src/idempotency/mutation-field.ts";
 import { InvalidInputError, type UserError, type UserErrorClass } from "../../src/schema/errors.ts";
@@ -41,6 +42,20 @@ export const BIGINT_MIN = -(2n ** 63n);
  */
 export const LONG = `${'é😀"\\\u0000\n'.repeat(1_666)}xyz\ud800`;
 export const LONG_MIN_CHARACTERS = 10_000;
+
+/** The first and last instants RFC 3339 (and so the DateTime scalar) can write. */
+export const DATE_MIN = new Date("0001-01-01T00:00:00.000Z");
+export const DATE_MAX = new Date("9999-12-31T23:59:59.999Z");
+/** JSON at its edges: the longest text, 30 levels deep, the largest, smallest and least exact numbers. */
+export const EXTREME_JSON: Prisma.JsonObject = {
+  text: LONG,
+  deep: Array.from({ length: 30 }).reduce<Prisma.JsonValue>((inner) => ({ inner }), "bottom"),
+  largest: Number.MAX_VALUE,
+  smallest: -Number.MAX_VALUE,
+  tiniest: Number.MIN_VALUE,
+  safe: Number.MAX_SAFE_INTEGER,
+  each: [null, true, false, 0, -1.5, "", {}, []],
+};
 
 const texts = [LONG, ""];
 const moneys: Money[] = [
@@ -62,6 +77,14 @@ export const EXTREME_USER_ERRORS = new Map<UserErrorClass, UserError[]>([
   [IdentityAlreadyExistsError, texts.map((text) => new IdentityAlreadyExistsError(text))],
   [IdentityNotFoundError, texts.map((text) => new IdentityNotFoundError(text))],
   [KeyNotFoundError, texts.map((text) => new KeyNotFoundError(text))],
+  [
+    SecretNotKeptError,
+    [
+      { id: LONG, name: LONG, meta: EXTREME_JSON, expiresAt: DATE_MAX, createdAt: DATE_MIN, updatedAt: DATE_MAX },
+      { id: "", name: "", meta: null, expiresAt: DATE_MIN, createdAt: DATE_MAX, updatedAt: DATE_MIN },
+      { id: "k", name: null, meta: LONG, expiresAt: null, createdAt: DATE_MIN, updatedAt: DATE_MIN },
+    ].map((fields) => new SecretNotKeptError(apiKey(fields))),
+  ],
   [WalletNotFoundError, texts.map((text) => new WalletNotFoundError(text))],
   [BalanceNotFoundError, texts.map((text) => new BalanceNotFoundError(text, text))],
   [BalanceAlreadyExistsError, texts.map((text) => new BalanceAlreadyExistsError(text, text))],
@@ -80,6 +103,11 @@ export const EXTREME_USER_ERRORS = new Map<UserErrorClass, UserError[]>([
   [PaymentNotFoundError, texts.map((text) => new PaymentNotFoundError(text))],
   [RefundExceedsPaymentError, moneys.map((money, i) => new RefundExceedsPaymentError(texts[i]!, money))],
 ]);
+
+/** A key row as createKey's SecretNotKeptError holds it: no identity, so nothing is read live. */
+function apiKey(fields: Pick<ApiKey, "id" | "name" | "meta" | "expiresAt" | "createdAt" | "updatedAt">): ApiKey {
+  return { workspaceId: "00000000-0000-4000-8000-000000000000", identityId: null, secretHash: "not a secret", ...fields };
+}
 
 function answer({ type, variant }: { type: string; variant: number }): Promise<{ ok: boolean }> {
   const errorClass = [...EXTREME_USER_ERRORS.keys()].find((candidate) => candidate.name === type);
