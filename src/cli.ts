@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { createWorkspace } from "./auth/workspaces.ts";
+import { createWorkspace, requireWorkspaceName } from "./auth/workspaces.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { type Database, openDatabase } from "./db/database.ts";
 import { applyMigrations, diffMigrations, writeMigration } from "./db/migrations.ts";
@@ -29,6 +29,8 @@ workspace
   .argument("<name>", "the workspace's name")
   .description("create a workspace; its token is printed once, as the last line")
   .action(async (name: string) => {
+    // Before the database is opened (on the embedded one, created): a refused name leaves nothing behind.
+    requireWorkspaceName(name);
     await withDatabase(async (db) => {
       const created = await createWorkspace(db.prisma, name);
       console.log(`created workspace ${created.workspace.name} (${created.workspace.id}); its token:`);

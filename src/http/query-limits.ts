@@ -1,8 +1,7 @@
 import { costLimitPlugin } from "@escape.tech/graphql-armor-cost-limit";
 import { maxAliasesPlugin } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthPlugin } from "@escape.tech/graphql-armor-max-depth";
-import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
-import type { GraphQLError } from "graphql";
+import { GraphQLError, Lexer, Source, TokenKind } from "graphql";
 import type { Plugin } from "graphql-yoga";
 
 /**
@@ -25,6 +24,34 @@ export function queryLimitPlugins(): Plugin[] {
     maxDepthPlugin({ n: QUERY_LIMITS.depth, ignoreIntrospection: false, ...common }),
     costLimitPlugin({ maxCost: QUERY_LIMITS.cost, ignoreIntrospection: true, ...common }),
     maxAliasesPlugin({ n: QUERY_LIMITS.aliases, ...common }),
-    maxTokensPlugin({ n: QUERY_LIMITS.tokens, ...common }),
+    maxTokensPlugin(QUERY_LIMITS.tokens),
   ] as Plugin[];
+}
+
+/**
+ * The token limit, checked on the operation's text before it is parsed. (graphql-armor's max-tokens
+ * counts while parsing, and yoga marks anything parsing throws as a GraphQL-over-HTTP parse error,
+ * which it answers with 200 to `accept: application/json`.) Refused here, it is a 400 whatever the
+ * client accepts, as the other limits are, with the code and message a parse error has. The count
+ * is the parser's (every token but the end; comments are none) and stops at the limit.
+ */
+function maxTokensPlugin(limit: number): Plugin {
+  return {
+    onParams({ params }) {
+      if (typeof params.query !== "string" || !passesTokenLimit(params.query, limit)) return;
+      throw new GraphQLError(`Syntax Error: Token limit of ${limit} exceeded.`, {
+        extensions: { code: "GRAPHQL_PARSE_FAILED", http: { status: 400 } },
+      });
+    },
+  };
+}
+
+function passesTokenLimit(query: string, limit: number): boolean {
+  const lexer = new Lexer(new Source(query));
+  try {
+    for (let count = 1; lexer.advance().kind !== TokenKind.EOF; count++) if (count > limit) return true;
+  } catch {
+    // Not GraphQL: the parser says so, and where.
+  }
+  return false;
 }

@@ -10,19 +10,25 @@ export function invalidClientMutationId(reason: string): GraphQLError {
 /**
  * The key was used with another input or on another mutation. Says which mutation it first ran
  * and the paths of the input fields whose values differ (none when the mutation differs); the
- * record is the caller's own workspace's, so nothing of another is ever told.
+ * record is the caller's own workspace's, so nothing of another is ever told. `first` is where
+ * that first use is: `stored`, or still `running` (nothing stored yet, its input not yet readable).
  */
-export function clientMutationIdReused(mutation: string, original: { originalMutation: string; differingFields: string[] }): GraphQLError {
+export function clientMutationIdReused(
+  mutation: string,
+  original: { originalMutation: string; differingFields: string[] },
+  first: "stored" | "running" = "stored",
+): GraphQLError {
   const what =
     original.originalMutation !== mutation
       ? `on another mutation (${original.originalMutation})`
       : original.differingFields.length
         ? `with different ${original.differingFields.join(", ")}`
         : "with a different input";
-  return new GraphQLError(
-    `This clientMutationId was already used ${what}; its stored outcome is unchanged. Use a new clientMutationId for a new operation.`,
-    { extensions: { code: "IDEMPOTENCY_KEY_REUSED", ...original } },
-  );
+  const message =
+    first === "running"
+      ? `Another attempt ${what} is running under this clientMutationId; nothing was executed for this one. Use a new clientMutationId for a new operation.`
+      : `This clientMutationId was already used ${what}; its stored outcome is unchanged. Use a new clientMutationId for a new operation.`;
+  return new GraphQLError(message, { extensions: { code: "IDEMPOTENCY_KEY_REUSED", ...original } });
 }
 
 export function clientMutationIdInUse(retryAfterMs: number): GraphQLError {

@@ -210,7 +210,11 @@ export class IdempotentExecutor implements MutationRunner {
           throw clientMutationIdInUse(IN_USE_RETRY_MS);
         case "conflicting":
           // Its input is not readable until it commits: which fields differ cannot be said yet.
-          throw this.conflict(request, { mutation: claim.mutation, fingerprint: "", sealed: { text: "", encrypted: false }, input: null });
+          throw this.conflict(
+            request,
+            { mutation: claim.mutation, fingerprint: "", sealed: { text: "", encrypted: false }, input: null },
+            "running",
+          );
         case "stale":
           // Its counts go into the daily totals with it (those still in memory land on its successor).
           await t.run(() => sweepKey(db.prisma, request));
@@ -312,7 +316,7 @@ export class IdempotentExecutor implements MutationRunner {
     return { status: "REPLAYED", outcome: this.open(stored.sealed, request) };
   }
 
-  private conflict(request: IdempotentRequest, stored: Stored): Error {
+  private conflict(request: IdempotentRequest, stored: Stored, first: "stored" | "running" = "stored"): Error {
     this.options.metrics.conflicts.inc({ mutation: request.mutation });
     this.options.counts.add(request, "conflicts");
     // Fields of two different mutations are not comparable; records from before inputs were kept have none.
@@ -320,7 +324,7 @@ export class IdempotentExecutor implements MutationRunner {
       stored.mutation === request.mutation && stored.input
         ? differingFields(JSON.parse(this.options.codec.openText(stored.input, boundTo(request))), JSON.parse(request.canonicalInput))
         : [];
-    return clientMutationIdReused(request.mutation, { originalMutation: stored.mutation, differingFields: fields });
+    return clientMutationIdReused(request.mutation, { originalMutation: stored.mutation, differingFields: fields }, first);
   }
 
   private seal(outcome: Outcome, request: IdempotentRequest): SealedOutcome {

@@ -18,9 +18,8 @@ export function fingerprintOf(mutation: string, input: Record<string, unknown>):
   try {
     json = canonicalize(toJson(input));
   } catch (error) {
-    throw inputNotCanonical(
-      /surrogate/i.test(String(error)) ? "it holds text that is not well-formed Unicode (a lone surrogate)" : String(error),
-    );
+    const reason = error instanceof Error ? error.message : String(error);
+    throw inputNotCanonical(/surrogate/i.test(reason) ? "it holds text that is not well-formed Unicode (a lone surrogate)" : reason);
   }
   const canonical = json ?? "null";
   return { fingerprint: createHash("sha256").update(mutation).update("\n").update(canonical).digest("hex"), canonical };
@@ -51,17 +50,31 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
-/** Scalars GraphQL parsed into non-JSON values go back to their wire form. */
-function toJson(value: unknown): unknown {
+/**
+ * Scalars GraphQL parsed into non-JSON values go back to their wire form. `path` is one stack,
+ * pushed and popped on the way down (a failure stops the walk, so it is never unwound).
+ */
+function toJson(value: unknown, path: string[] = []): unknown {
   if (typeof value === "bigint") return value.toString();
   if (value instanceof Date) return value.toISOString();
-  if (Array.isArray(value)) return value.map(toJson);
+  // Only a JSON number too large to read (1e400) arrives as Infinity: JSON has no form for it.
+  if (typeof value === "number" && !Number.isFinite(value)) {
+    throw new Error(`${path.join(".")} holds a number too large for JSON (such as 1e400); send it as a string`);
+  }
+  if (Array.isArray(value)) return value.map((item, i) => within(path, String(i), item));
   if (value !== null && typeof value === "object") {
     return Object.fromEntries(
       Object.entries(value)
         .filter(([, v]) => v !== undefined)
-        .map(([k, v]) => [k, toJson(v)]),
+        .map(([k, v]) => [k, within(path, k, v)]),
     );
   }
   return value;
+}
+
+function within(path: string[], key: string, value: unknown): unknown {
+  path.push(key);
+  const json = toJson(value, path);
+  path.pop();
+  return json;
 }

@@ -1,7 +1,10 @@
 import type { InputFieldMap, InputShapeFromFields, ShapeFromTypeParam, TypeParam } from "@pothos/core";
+import type { GraphQLResolveInfo } from "graphql";
+import type { Context } from "../context.ts";
 import { builder, type Types } from "../schema/builder.ts";
-import { InvalidInputError, type UserErrorClass } from "../schema/errors.ts";
+import { InvalidInputError, UserError, type UserErrorClass } from "../schema/errors.ts";
 import { type MutationScope, resolveIdempotent } from "./resolve-mutation.ts";
+import { whyNotShowable } from "./showable.ts";
 
 type InputFields = PothosSchemaTypes.InputFieldBuilder<Types, "InputObject">;
 /** A payload field: its type, or `{ type, nullable: true }` for one that may be null. */
@@ -78,7 +81,39 @@ export function defineIdempotentMutation<Fields extends InputFieldMap, Payload e
       args: { input: t.arg({ type: inputRef, required: true }) },
       errors: { types: options.errors ?? [], union: { name: `${typeName}Result` } },
       resolve: (_root, args, ctx, info) =>
-        resolveIdempotent(spec as never, (args as unknown as { input: { clientMutationId: string } }).input, ctx, info) as Promise<Shape>,
+        resolveIdempotent(
+          { ...spec, run: showableAnswers(spec.run, ctx, info) } as never,
+          (args as unknown as { input: { clientMutationId: string } }).input,
+          ctx,
+          info,
+        ) as Promise<Shape>,
     }),
   );
+}
+
+/**
+ * A UserError is stored as the key's outcome and replayed for the whole TTL: one that cannot be
+ * shown as its GraphQL type (a count past Int, say) would fail every replay the same way. Such an
+ * answer is a bug, not an outcome: it fails as one, so nothing is stored and the key stays free,
+ * and once the bug is fixed the same key runs again.
+ */
+function showableAnswers<Input, Payload>(
+  run: (input: Input, scope: MutationScope) => Promise<Payload>,
+  ctx: Context,
+  info: GraphQLResolveInfo,
+): (input: Input, scope: MutationScope) => Promise<Payload> {
+  return async (input, scope) => {
+    try {
+      return await run(input, scope);
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      const why = await whyNotShowable(info.returnType, error, ctx, info);
+      if (why) {
+        throw new Error(`${info.fieldName} answered a ${error.constructor.name} that cannot be shown, so it is not stored: ${why}`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  };
 }

@@ -1,5 +1,6 @@
 import { IdempotencyStatus } from "../generated/prisma/enums.ts";
 import { builder } from "../schema/builder.ts";
+import { assertValidClientMutationId } from "./client-mutation-id.ts";
 
 const Status = builder.enumType(IdempotencyStatus, { name: "IdempotencyStatus" });
 
@@ -27,9 +28,11 @@ builder.queryField("idempotencyRecord", (t) =>
     nullable: true,
     description:
       "The record of one key of your workspace: IN_PROGRESS while its first attempt runs (on any server), then COMPLETED; " +
-      "null when the key is unknown or has expired.",
+      "null when the key is unknown or has expired. A key no mutation would take is IDEMPOTENCY_KEY_INVALID, as a mutation says.",
     args: { clientMutationId: t.arg.string({ required: true }) },
     resolve: async (query, _root, { clientMutationId }, ctx) => {
+      // Malformed, it could never have been used (and a NUL would not even reach PostgreSQL's text).
+      assertValidClientMutationId(clientMutationId);
       const workspaceId = ctx.workspace.id;
       const record = await ctx.services.db.prisma.idempotencyRecord.findFirst({
         ...query,

@@ -4,12 +4,24 @@ export const MAX_JSON_BYTES = 16 * 1024;
 /** How deep a JSON value may nest; deeper input is refused before anything looks into it. */
 export const MAX_JSON_DEPTH = 32;
 
-/** A string field that must hold between `min` and `max` characters of storable text. */
+/**
+ * A string field that must hold between `min` and `max` characters of storable text. Characters
+ * are Unicode code points, as PostgreSQL counts text (char_length, varchar(n)): an emoji is one,
+ * not the two UTF-16 units of JavaScript's `length`; a combining accent is one of its own.
+ */
 export function requireLength(field: string, value: string, min: number, max: number): string {
-  if (value.length < min || value.length > max) {
-    throw new InvalidInputError(field, `${field} must be ${min}–${max} characters long, got ${value.length}`);
+  const length = characterCount(value);
+  if (length < min || length > max) {
+    throw new InvalidInputError(field, `${field} must be ${min}–${max} characters long, got ${length}`);
   }
   return requireStorableText(field, value);
+}
+
+/** Code points in `value` (a lone surrogate counts as one), without copying it into an array. */
+function characterCount(value: string): number {
+  let count = 0;
+  for (const _ of value) count++;
+  return count;
 }
 
 /** A free-form JSON field, bounded so one request cannot store megabytes. */

@@ -4,7 +4,7 @@ import type { MutationScope } from "../../idempotency/resolve-mutation.ts";
 import { InvalidInputError } from "../../schema/errors.ts";
 import { MAX_AMOUNT } from "../../schema/money.ts";
 import { findOrCreateIdentity } from "../identities/identity.service.ts";
-import { requireQuantity, requireSku } from "./product.service.ts";
+import { MAX_STOCK, requireQuantity, requireSku } from "./product.service.ts";
 import { requireReserveSeconds } from "./reservation.service.ts";
 import { lockProducts, requestedBySku, requireAvailable } from "./stock.service.ts";
 
@@ -23,14 +23,30 @@ export interface LineInput {
   quantity: number;
 }
 
-/** An order's lines, checked: each names a sku and asks for more than 0; at most MAX_LINES of them. */
+/**
+ * An order's lines, checked: each names a sku and asks for more than 0; at most MAX_LINES of them;
+ * the lines of one sku, which count together, ask for at most MAX_STOCK in all. Past it no product
+ * could ever meet them, and an OutOfStockError naming that total would not fit its Int.
+ */
 export function checkLines(lines: LineInput[]): LineInput[] {
   if (lines.length === 0) throw new InvalidInputError("lines", "an order needs at least one line");
   if (lines.length > MAX_LINES) throw new InvalidInputError("lines", `an order has at most ${MAX_LINES} lines, got ${lines.length}`);
-  return lines.map((line, i) => ({
+  const checked = lines.map((line, i) => ({
     sku: requireSku(`lines[${i}].sku`, line.sku),
     quantity: requireQuantity(`lines[${i}].quantity`, line.quantity),
   }));
+  const totals = new Map<string, number>();
+  for (const [i, line] of checked.entries()) {
+    const total = (totals.get(line.sku) ?? 0) + line.quantity;
+    if (total > MAX_STOCK) {
+      throw new InvalidInputError(
+        `lines[${i}].quantity`,
+        `the lines of ${line.sku} ask for ${total} in all: at most ${MAX_STOCK}, the most a product holds`,
+      );
+    }
+    totals.set(line.sku, total);
+  }
+  return checked;
 }
 
 /** The customer an order is for: the identity with this externalId, made if there is none. */

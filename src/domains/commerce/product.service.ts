@@ -27,9 +27,10 @@ export function isSku(sku: string): boolean {
   return SKU.test(sku);
 }
 
-/** A quantity of a product: above 0, within what an int column holds. */
+/** A quantity of a product: above 0, and at most MAX_STOCK (no product ever holds more). */
 export function requireQuantity(field: string, quantity: number): number {
   if (!Number.isInteger(quantity) || quantity <= 0) throw new InvalidInputError(field, `${field} must be above 0, got ${quantity}`);
+  if (quantity > MAX_STOCK) throw new InvalidInputError(field, `${field} must be at most ${MAX_STOCK}, got ${quantity}`);
   return quantity;
 }
 
@@ -57,8 +58,8 @@ export async function createProduct({ tx, workspaceId, idFor, foundEarlier }: Mu
   const sku = requireSku("sku", input.sku);
   const name = requireLength("name", input.name, 1, 200);
   const price = requirePrice(input.price);
-  if (!Number.isInteger(input.stock) || input.stock < 0)
-    throw new InvalidInputError("stock", `stock must be at least 0, got ${input.stock}`);
+  if (!Number.isInteger(input.stock) || input.stock < 0 || input.stock > MAX_STOCK)
+    throw new InvalidInputError("stock", `stock must be 0–${MAX_STOCK}, got ${input.stock}`);
   const [created] = await tx.product.createManyAndReturn({
     data: [{ id, workspaceId, sku, name, asset: price.asset, price: price.value, stock: input.stock, initialStock: input.stock }],
     skipDuplicates: true,
@@ -84,8 +85,12 @@ export async function adjustInventory(scope: MutationScope, input: Adjustment): 
   const { tx, workspaceId } = scope;
   const id = scope.idFor(ADJUSTMENT_ID_NAMESPACE);
   const sku = requireSku("sku", input.sku);
-  if (!Number.isInteger(input.delta) || input.delta === 0)
-    throw new InvalidInputError("delta", "delta must be a whole number other than 0");
+  // Past ±MAX_STOCK no product could take it, and an OutOfStockError naming −delta would not fit its Int.
+  if (!Number.isInteger(input.delta) || input.delta === 0 || Math.abs(input.delta) > MAX_STOCK)
+    throw new InvalidInputError(
+      "delta",
+      `delta must be a whole number other than 0, from −${MAX_STOCK} to ${MAX_STOCK}, got ${input.delta}`,
+    );
   const done = await tx.inventoryAdjustment.findUnique({ where: { workspaceId_id: { workspaceId, id } }, include: { product: true } });
   // Its key and input adjusted this product before, and the stored outcome has expired since.
   if (done) return scope.foundEarlier(done.product);
