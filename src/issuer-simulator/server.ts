@@ -54,6 +54,10 @@ export async function startIssuerSimulator(options: IssuerSimulatorOptions = {})
       else res.destroy();
     });
   });
+  // Node's 5 s default closes an idle connection just as a client on a busy machine may reuse it
+  // (the client keeps it 4 s by the Keep-Alive hint, its timer as late as the server's): that race
+  // was a card request lost to ECONNRESET now and then. A minute leaves the closing to the client.
+  server.keepAliveTimeout = 60_000;
   const host = options.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
