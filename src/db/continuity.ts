@@ -33,27 +33,31 @@ export class DatabaseContinuity {
     this.listeners.push(listener);
   }
 
-  /** Watches every connection the pool opens: whether it is lost, and what server it reached. */
-  watch(pool: pg.Pool): void {
+  /**
+   * Watches every connection the pool opens: whether it is lost, and what server it reached, asked
+   * through `ask` (another pool: the new connection is its requester's, and a query queued on it
+   * behind the requester's own is deprecated in pg).
+   */
+  watch(pool: pg.Pool, ask: (sql: string) => Promise<{ rows: unknown[] }>): void {
     pool.on("connect", (client) => {
       // Emitted only when the connection ends unexpectedly (not when the pool closes an idle one).
       client.on("error", () => this.broken("a connection to the database was lost"));
-      this.identify(client).then(
+      this.identify(ask).then(
         (identity) => identity && this.observe(identity),
         () => {},
       );
     });
   }
 
-  private async identify(client: pg.PoolClient): Promise<ServerIdentity | undefined> {
+  private async identify(ask: (sql: string) => Promise<{ rows: unknown[] }>): Promise<ServerIdentity | undefined> {
     try {
-      const { rows } = await client.query<ServerIdentity>(identitySql(this.systemReadable));
-      return rows[0];
+      const { rows } = await ask(identitySql(this.systemReadable));
+      return rows[0] as ServerIdentity | undefined;
     } catch (error) {
       // 42501: pg_control_system needs pg_monitor. Anything else (a standby, a lost connection) is no answer.
       if ((error as { code?: string }).code !== "42501" || !this.systemReadable) return undefined;
       this.systemReadable = false;
-      return this.identify(client);
+      return this.identify(ask);
     }
   }
 

@@ -137,8 +137,6 @@ function openPostgres(connectionString: string, options: DatabaseOptions): Datab
   });
   // An idle client that loses its connection emits here; the pool replaces it on next use.
   pool.on("error", () => {});
-  const continuity = new DatabaseContinuity();
-  continuity.watch(pool);
   const binding = new BindingAdapterFactory(new PrismaPg(pool), "postgresql");
   const prisma = newPrismaClient(binding, options.onQuery);
   const bookkeeping = new pg.Pool({
@@ -148,6 +146,8 @@ function openPostgres(connectionString: string, options: DatabaseOptions): Datab
     options: "-c synchronous_commit=off",
   });
   bookkeeping.on("error", () => {});
+  const continuity = new DatabaseContinuity();
+  continuity.watch(pool, (sql) => bookkeeping.query(sql));
   return {
     kind: "postgresql",
     prisma,
