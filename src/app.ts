@@ -6,15 +6,17 @@ import { Registry } from "prom-client";
 import { Authenticator } from "./auth/authenticate.ts";
 import type { Config } from "./config.ts";
 import { type Context, createContext, type Services } from "./context.ts";
-import { isDatabaseUnavailable } from "./db/availability.ts";
+import { isDatabaseBusy, isDatabaseUnavailable } from "./db/availability.ts";
 import type { Database } from "./db/database.ts";
 import { createCardDependencies } from "./domains/cards/card.dependencies.ts";
 import { corsOption, varyOnOrigin } from "./http/cors.ts";
+import { databaseBusy } from "./http/database-busy.ts";
 import { databaseUnavailable } from "./http/database-unavailable.ts";
 import { graphiqlOptions } from "./http/graphiql.ts";
 import { metricsPlugin, readinessPlugin } from "./http/probes.ts";
 import { queryLimitPlugins } from "./http/query-limits.ts";
 import { WorkspaceRateLimiter } from "./http/rate-limiter.ts";
+import { type ErrorOutcome, withOutcome } from "./idempotency/error-outcome.ts";
 import { type IdempotencyFaults, IdempotentExecutor, type MutationRunner } from "./idempotency/executor.ts";
 import { createIdempotencyMetrics } from "./idempotency/metrics.ts";
 import { OutcomeCache } from "./idempotency/outcome-cache.ts";
@@ -94,10 +96,14 @@ export function createApp(options: AppOptions): App {
     cors: corsOption(config.corsOrigins),
     maskedErrors: {
       isDev: false,
-      // An outage is worth telling apart from a bug: the client should retry, with the same key.
+      // An outage or a busy database is worth telling apart from a bug: the client should retry,
+      // with the same key. Whatever the error becomes, it keeps the path and what it says of the key.
       maskError: (error, message) => {
         const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
-        return isDatabaseUnavailable(original) ? databaseUnavailable() : maskError(error, message, false);
+        const known = isDatabaseUnavailable(original) ? databaseUnavailable() : isDatabaseBusy(original) ? databaseBusy() : undefined;
+        const masked = known && error instanceof GraphQLError ? located(known, error) : (known ?? maskError(error, message, false));
+        const outcome = error instanceof GraphQLError ? (error.extensions.outcome as ErrorOutcome | undefined) : undefined;
+        return outcome && masked instanceof GraphQLError ? withOutcome(masked, outcome) : masked;
       },
     },
     batching: { limit: 10 },
@@ -126,4 +132,15 @@ export function createApp(options: AppOptions): App {
     ],
   });
   return { yoga, services, close: () => idempotency.close() };
+}
+
+/** `replacement` where `error` happened: its path and locations, so a client can tell which field failed. */
+function located(replacement: GraphQLError, error: GraphQLError): GraphQLError {
+  return new GraphQLError(replacement.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    extensions: replacement.extensions,
+  });
 }

@@ -8,6 +8,7 @@ import type { Database } from "./db/database.ts";
 import type { CardDependencies } from "./domains/cards/card.dependencies.ts";
 import type { Workspace } from "./generated/prisma/client.ts";
 import type { WorkspaceRateLimiter } from "./http/rate-limiter.ts";
+import type { ErrorOutcome } from "./idempotency/error-outcome.ts";
 import type { MutationRunner } from "./idempotency/executor.ts";
 import type { MutationLogEntry } from "./idempotency/resolve-mutation.ts";
 
@@ -32,6 +33,8 @@ export interface Context {
   loaders: ReturnType<typeof createLoaders>;
   /** What each mutation field did with its clientMutationId, for `extensions.idempotency`. */
   mutationLog: MutationLogEntry[];
+  /** What each mutation field that failed left of its key, by response key (see response-plugin.ts). */
+  mutationFailures: Map<string, ErrorOutcome>;
 }
 
 export async function createContext(services: Services, initial: YogaInitialContext): Promise<Context> {
@@ -44,6 +47,7 @@ export async function createContext(services: Services, initial: YogaInitialCont
     services,
     loaders: createLoaders(services, workspace.id),
     mutationLog: [],
+    mutationFailures: new Map(),
   };
 }
 

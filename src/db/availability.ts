@@ -62,3 +62,33 @@ const UNAVAILABLE_MESSAGES = [
   /Client has encountered a connection error/i,
   /Connection ended unexpectedly/i,
 ];
+
+/**
+ * Whether the database answered but could not do the work now: a lock waited for past
+ * lock_timeout, a statement past statement_timeout, no disk or memory left. Nothing committed;
+ * the same request may be sent again later. (A key's own lock wait is told apart by the wrapper.)
+ */
+export function isDatabaseBusy(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 6; depth++) {
+    const candidate = current as {
+      code?: unknown;
+      originalCode?: unknown;
+      cause?: unknown;
+      meta?: { driverAdapterError?: { cause?: unknown } };
+    };
+    if (typeof candidate.code === "string" && BUSY_CODES.has(candidate.code)) return true;
+    if (typeof candidate.originalCode === "string" && BUSY_CODES.has(candidate.originalCode)) return true;
+    current = candidate.meta?.driverAdapterError?.cause ?? candidate.cause;
+  }
+  return false;
+}
+
+const BUSY_CODES = new Set([
+  // lock_not_available (lock_timeout), query_canceled (statement_timeout)
+  "55P03",
+  "57014",
+  // insufficient resources: disk full, out of memory
+  "53000",
+  "53100",
+  "53200",
+]);

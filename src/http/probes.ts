@@ -2,19 +2,25 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { type Plugin, useReadinessCheck } from "graphql-yoga";
 import type { Services } from "../context.ts";
 
-/** `/readyz`: 200 while the database answers, 503 while it does not (yoga's readiness check). */
+/**
+ * `/readyz`: 200 while the database answers and takes writes, 503 while it does not (yoga's
+ * readiness check). Whether it takes writes is asked, not tried: a standby (a failover that left
+ * this server on a replica) and a read-only database (`default_transaction_read_only`, which
+ * managed PostgreSQL services switch on when storage is nearly full) say so in one read, while
+ * a write on every probe would cost a transaction id and WAL each time and still not find a disk
+ * that is full only for a larger write.
+ */
 export function readinessPlugin(services: Pick<Services, "db">): Plugin {
   return useReadinessCheck({
     endpoint: "/readyz",
     check: async ({ fetchAPI }) => {
-      const ready = await services.db.prisma.$queryRaw`SELECT 1`.then(
-        () => true,
-        () => false,
+      const state = await services.db.prisma.$queryRaw<{ writable: boolean }[]>`
+        SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off' AS writable`.then(
+        (rows) => (rows[0]?.writable ? "ready" : "read-only"),
+        () => "unavailable",
       );
-      return new fetchAPI.Response(ready ? "ready\n" : "database unavailable\n", {
-        status: ready ? 200 : 503,
-        headers: { "content-type": "text/plain" },
-      });
+      const body = state === "ready" ? "ready\n" : state === "read-only" ? "database read-only\n" : "database unavailable\n";
+      return new fetchAPI.Response(body, { status: state === "ready" ? 200 : 503, headers: { "content-type": "text/plain" } });
     },
   });
 }

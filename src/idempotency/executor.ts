@@ -2,8 +2,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { OpenTransaction } from "../db/bound-transactions.ts";
 import type { Database } from "../db/database.ts";
-import { isRetryableConflict, sqlState, type TransactionClient } from "../db/transaction.ts";
+import { isRetryableConflict, type TransactionClient } from "../db/transaction.ts";
+import { databaseBusy } from "../http/database-busy.ts";
 import { UserError, type UserErrorClass } from "../schema/errors.ts";
+import { commitFailed } from "./error-outcome.ts";
 import { clientMutationIdInUse, clientMutationIdReused } from "./errors.ts";
 import { differingFields } from "./fingerprint.ts";
 import type { IdempotencyMetrics } from "./metrics.ts";
@@ -187,15 +189,9 @@ export class IdempotentExecutor implements MutationRunner {
     const t = await db.begin();
     let open = true;
     try {
-      let claim: Awaited<ReturnType<RecordStore["claim"]>>;
-      try {
-        claim = await store.claim(t, request, request.mutation, request.fingerprint);
-      } catch (error) {
-        // lock_not_available: another attempt held the key for all of ONCEQL_IDEMPOTENCY_WAIT_MS.
-        if (sqlState(error) !== "55P03") throw error;
-        metrics.conflicts.inc({ mutation: request.mutation });
-        throw clientMutationIdInUse(IN_USE_RETRY_MS);
-      }
+      // Any other lock or statement timeout of the claim (a locked table) is the database's, not
+      // the key's: it is answered DATABASE_BUSY.
+      const claim = await store.claim(t, request, request.mutation, request.fingerprint);
       switch (claim.kind) {
         case "completed": {
           open = false;
@@ -264,15 +260,17 @@ export class IdempotentExecutor implements MutationRunner {
       const input = this.sealInput(request);
       await faults?.beforeCommit?.(request.mutation);
       if (Date.now() - started > this.options.leaseMs) {
-        throw new Error(`the attempt ran longer than ONCEQL_IDEMPOTENCY_LEASE_MS (${this.options.leaseMs} ms) and was rolled back`);
+        this.options.logger.warn(
+          { mutation: request.mutation, leaseMs: this.options.leaseMs },
+          "the attempt ran longer than ONCEQL_IDEMPOTENCY_LEASE_MS and was rolled back",
+        );
+        throw databaseBusy();
       }
-      const expiresAt = await store.complete(t, request, {
-        mutation: request.mutation,
-        fingerprint: request.fingerprint,
-        sealed,
-        input,
-        rollbackTo,
-      });
+      const expiresAt = await store
+        .complete(t, request, { mutation: request.mutation, fingerprint: request.fingerprint, sealed, input, rollbackTo })
+        .catch((error: unknown) => {
+          throw commitFailed(error);
+        });
       if (expiresAt === undefined) throw clientMutationIdInUse(IN_USE_RETRY_MS);
       const record: Stored = { mutation: request.mutation, fingerprint: request.fingerprint, sealed, input };
       stored(record);

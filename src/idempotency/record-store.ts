@@ -1,5 +1,6 @@
 import type { OpenTransaction, Statement } from "../db/bound-transactions.ts";
 import type { RawSql } from "../db/database.ts";
+import { sqlState } from "../db/transaction.ts";
 import type { SealedOutcome } from "./outcome-codec.ts";
 
 /** One idempotency record: a workspace's clientMutationId. */
@@ -19,7 +20,10 @@ export type Claim =
   | { kind: "completed"; mutation: string; fingerprint: string; sealed: SealedOutcome; input: SealedOutcome | null; expiresAt: number }
   /** Expired, or a claim an earlier version of onceql committed and left: to clear, then run again. */
   | { kind: "stale" }
-  /** A claim an earlier version committed, whose holder may still be running. */
+  /**
+   * Another attempt, with the same input, held the key for all of lock_timeout
+   * (ONCEQL_IDEMPOTENCY_WAIT_MS); or a claim an earlier version committed, whose holder may still run.
+   */
   | { kind: "held" }
   /** Another attempt, with another input, holds the key right now. */
   | { kind: "conflicting"; mutation: string };
@@ -143,9 +147,17 @@ export class RecordStore {
       | undefined;
     const held = holder && parseSessionName(holder.application_name);
     if (held && held.fingerprintPrefix !== fingerprint.slice(0, PREFIX)) return { kind: "conflicting", mutation: held.mutation };
-    // Waits for the holder (at most the session's lock_timeout), then reads what it left.
-    const waited = await t.send(`${t.call(LOCK, [key])};\n${t.call(READ, [ref.workspaceId, ref.clientMutationId])}`);
-    return claimOf(waited[1]?.[0] as unknown as RecordRow | undefined);
+    // Waits for the holder (at most the session's lock_timeout), then reads what it left. Two round
+    // trips, so that only the wait on the key's own lock is answered as the key being in use; a
+    // lock timeout of the read (a locked table) is the database's.
+    try {
+      await t.send(t.call(LOCK, [key]));
+    } catch (error) {
+      if (sqlState(error) === "55P03") return { kind: "held" };
+      throw error;
+    }
+    const waited = await t.send(t.call(READ, [ref.workspaceId, ref.clientMutationId]));
+    return claimOf(waited[0]?.[0] as unknown as RecordRow | undefined);
   }
 
   /**

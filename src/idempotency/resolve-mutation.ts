@@ -6,6 +6,7 @@ import type { UserErrorClass } from "../schema/errors.ts";
 import { canonicalRowIds, malformedRowIdError } from "../schema/row-ids.ts";
 import { requireBoundedDepth } from "../schema/validation.ts";
 import { assertValidClientMutationId } from "./client-mutation-id.ts";
+import { outcomeOfFailure } from "./error-outcome.ts";
 import type { ExecutionStatus } from "./executor.ts";
 import { fingerprintOf } from "./fingerprint.ts";
 
@@ -89,6 +90,11 @@ export async function resolveIdempotent<Input extends { clientMutationId: string
     if (!result.outcome.ok) throw result.outcome.error;
     return { ...(result.outcome.payload as Payload), clientMutationId };
   } catch (error) {
+    // A UserError of the stored outcome is answered as data; any other failure left nothing of
+    // the key, unless it was the commit's reply that was lost.
+    if (!ctx.mutationLog.some((entry) => entry.field === info.path.key)) {
+      ctx.mutationFailures.set(info.path.key as string, outcomeOfFailure(error));
+    }
     if (error instanceof GraphQLError && typeof error.extensions.code === "string") {
       status = error.extensions.code.replace(/^IDEMPOTENCY_KEY_/, "");
     }

@@ -1,9 +1,15 @@
+import { type GraphQLError, getOperationAST } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { Context } from "../context.ts";
+import { type ErrorOutcome, withOutcome } from "./error-outcome.ts";
+import type { MutationLogEntry } from "./resolve-mutation.ts";
 
 /**
- * Reports each mutation field's key and status in `extensions.idempotency`, and sets
- * `Idempotent-Replayed: true` on the response when any field was a replay.
+ * Reports each mutation field's key and status in `extensions.idempotency`, sets
+ * `Idempotent-Replayed: true` on the response when any field was a replay, and gives every error
+ * of a mutation field `extensions.outcome`: STORED when the field's outcome was committed (an
+ * error of its payload's sub-fields, read after the commit), else what the wrapper said of the
+ * failure (UNKNOWN when the commit's reply was lost), NOT_STORED by default.
  */
 export function idempotencyResponsePlugin(): Plugin<Context> {
   const replayed = new WeakSet<Request>();
@@ -11,10 +17,17 @@ export function idempotencyResponsePlugin(): Plugin<Context> {
     onExecute() {
       return {
         onExecuteDone({ args, result, setResult }) {
-          const entries = (args.contextValue as Context).mutationLog;
-          if (!entries?.length || Symbol.asyncIterator in result) return;
-          if (entries.some((entry) => entry.status === "REPLAYED")) replayed.add((args.contextValue as Context).request);
-          setResult({ ...result, extensions: { ...result.extensions, idempotency: entries } });
+          if (Symbol.asyncIterator in result) return;
+          const ctx = args.contextValue as Context;
+          const entries = ctx.mutationLog ?? [];
+          const mutation = getOperationAST(args.document, args.operationName)?.operation === "mutation";
+          const errors =
+            mutation && result.errors?.length
+              ? result.errors.map((error) => outcomeOn(error, entries, ctx.mutationFailures))
+              : result.errors;
+          if (!entries.length && errors === result.errors) return;
+          if (entries.some((entry) => entry.status === "REPLAYED")) replayed.add(ctx.request);
+          setResult({ ...result, errors, ...(entries.length ? { extensions: { ...result.extensions, idempotency: entries } } : {}) });
         },
       };
     },
@@ -22,4 +35,12 @@ export function idempotencyResponsePlugin(): Plugin<Context> {
       if (replayed.has(request)) response.headers.set("Idempotent-Replayed", "true");
     },
   };
+}
+
+function outcomeOn(error: GraphQLError, entries: MutationLogEntry[], failures: Map<string, ErrorOutcome> | undefined): GraphQLError {
+  const field = error.path?.[0];
+  if (typeof field !== "string") return error;
+  const stored = entries.some((entry) => entry.field === field);
+  const outcome: ErrorOutcome = stored ? "STORED" : (failures?.get(field) ?? "NOT_STORED");
+  return withOutcome(error, outcome);
 }

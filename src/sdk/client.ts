@@ -4,7 +4,7 @@ import { getSdk } from "./generated.ts";
 import { OnceqlError, retryDecision } from "./retry-policy.ts";
 
 export * from "./generated.ts";
-export { OnceqlError } from "./retry-policy.ts";
+export { type ErrorOutcome, OnceqlError } from "./retry-policy.ts";
 
 type Sdk = ReturnType<typeof getSdk>;
 
@@ -61,8 +61,9 @@ export interface ClientOptions {
 /**
  * A typed onceql client: one method per operation of the SDK. Mutations get a fresh UUID as
  * `clientMutationId` when none is given, and are retried with that same key on network errors,
- * 5xx, 429 and IDEMPOTENCY_KEY_IN_USE, so a lost response is answered by the replay. A reused key
- * or a UserError is never retried.
+ * 5xx, 429, IDEMPOTENCY_KEY_IN_USE, DATABASE_UNAVAILABLE and DATABASE_BUSY, so a lost response is
+ * answered by the replay. A reused key or a UserError is never retried; an error thrown says in
+ * `outcome` whether the key's outcome is stored.
  */
 export function createClient(options: ClientOptions): OnceqlClient {
   const client = new GraphQLClient(options.url, {
