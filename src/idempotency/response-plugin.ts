@@ -1,4 +1,4 @@
-import { type GraphQLError, getOperationAST } from "graphql";
+import { type DefinitionNode, type ExecutionResult, GraphQLError, type GraphQLFormattedError, getOperationAST, Kind } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { Context } from "../context.ts";
 import { type ErrorOutcome, withOutcome } from "./error-outcome.ts";
@@ -9,11 +9,29 @@ import type { MutationLogEntry } from "./resolve-mutation.ts";
  * `Idempotent-Replayed: true` on the response when any field was a replay, and gives every error
  * of a mutation field `extensions.outcome`: STORED when the field's outcome was committed (an
  * error of its payload's sub-fields, read after the commit), else what the wrapper said of the
- * failure (UNKNOWN when the commit's reply was lost), NOT_STORED by default.
+ * failure (UNKNOWN when the commit's reply was lost), NOT_STORED by default. An error of a
+ * mutation request outside any field (invalid, unauthenticated, rate limited, the database
+ * unreachable while authenticating) ran nothing: NOT_STORED too.
  */
 export function idempotencyResponsePlugin(): Plugin<Context> {
   const replayed = new WeakSet<Request>();
+  /** Requests with a mutation in their document: their errors outside any field (refused before running) say NOT_STORED. */
+  const mutations = new WeakSet<Request>();
   return {
+    onParse({ context }) {
+      return ({ result }) => {
+        const request = (context as { request?: Request }).request;
+        if (request && result && "definitions" in result && result.definitions.some(isMutation)) mutations.add(request);
+      };
+    },
+    onResultProcess({ request, result, setResult }) {
+      if (!mutations.has(request) || Symbol.asyncIterator in result) return;
+      const refused = (one: ExecutionResult): ExecutionResult =>
+        one.errors?.some((error) => error.extensions?.outcome === undefined)
+          ? { ...one, errors: one.errors.map((error) => (error.extensions?.outcome === undefined ? notRun(error) : error)) }
+          : one;
+      setResult(Array.isArray(result) ? result.map(refused) : refused(result));
+    },
     onExecute() {
       return {
         onExecuteDone({ args, result, setResult }) {
@@ -43,4 +61,14 @@ function outcomeOn(error: GraphQLError, entries: MutationLogEntry[], failures: M
   const stored = entries.some((entry) => entry.field === field);
   const outcome: ErrorOutcome = stored ? "STORED" : (failures?.get(field) ?? "NOT_STORED");
   return withOutcome(error, outcome);
+}
+
+function isMutation(definition: DefinitionNode): boolean {
+  return definition.kind === Kind.OPERATION_DEFINITION && definition.operation === "mutation";
+}
+
+/** An error of the whole request (validation, authentication, the rate limit): nothing ran. */
+function notRun(error: GraphQLError | GraphQLFormattedError): GraphQLError {
+  const located = error instanceof GraphQLError ? error : new GraphQLError(error.message, { extensions: error.extensions });
+  return withOutcome(located, "NOT_STORED");
 }

@@ -6,10 +6,17 @@ import { startTestApp, type TestApp } from "../helpers/test-app.ts";
 
 let beforeCommit: (() => Promise<void>) | undefined;
 let t: TestApp;
+/** The same database, with the shortest lease. */
+let leased: TestApp;
 beforeAll(async () => {
-  t = await startTestApp({ config: { idempotencyWaitMs: 100 }, faults: { beforeCommit: () => beforeCommit?.() ?? Promise.resolve() } });
+  const faults = { beforeCommit: () => beforeCommit?.() ?? Promise.resolve() };
+  t = await startTestApp({ config: { idempotencyWaitMs: 100 }, faults });
+  leased = await startTestApp({ db: t.db, config: { idempotencyLeaseMs: 1_000, issuerTimeoutMs: 250 }, faults });
 });
-afterAll(() => t.close());
+afterAll(async () => {
+  await leased.close();
+  await t.close();
+});
 
 describe("errors before any commit say NOT_STORED", () => {
   it("a masked internal error keeps its code and message, and gains the outcome", async () => {
@@ -26,6 +33,30 @@ describe("errors before any commit say NOT_STORED", () => {
       }),
     ]);
     expect(failed.text).not.toMatch(/injected/);
+  });
+
+  it("a full disk (53100) during the attempt, and an attempt past its lease: DATABASE_BUSY, not a masked error", async () => {
+    beforeCommit = async () => {
+      beforeCommit = undefined;
+      // What node-postgres throws for PostgreSQL's disk_full.
+      throw Object.assign(new Error("could not extend file: No space left on device"), { code: "53100", severity: "ERROR" });
+    };
+    const full = await t.gql(CREATE_KEY, { input: { clientMutationId: "disk-full", name: "full" } });
+    expect(full.body.errors[0]).toMatchObject({
+      path: ["createKey"],
+      extensions: { code: "DATABASE_BUSY", outcome: "NOT_STORED", retryAfterMs: expect.any(Number) },
+    });
+    expect(full.text).not.toMatch(/No space/);
+
+    beforeCommit = async () => {
+      beforeCommit = undefined;
+      await sleep(leased.app.services.config.idempotencyLeaseMs + 50);
+    };
+    const late = await leased.gql(CREATE_KEY, { input: { clientMutationId: "past-lease", name: "late" } });
+    expect(late.body.errors[0]).toMatchObject({ path: ["createKey"], extensions: { code: "DATABASE_BUSY", outcome: "NOT_STORED" } });
+    expect(await t.db.prisma.apiKey.count({ where: { name: { in: ["full", "late"] } } })).toBe(0);
+    const retry = await leased.gql(CREATE_KEY, { input: { clientMutationId: "past-lease", name: "late" } });
+    expect(retry.body.extensions.idempotency[0].status).toBe("EXECUTED");
   });
 
   it("IDEMPOTENCY_KEY_REUSED and IDEMPOTENCY_KEY_INVALID; the SDK's OnceqlError says it too", async () => {
@@ -69,5 +100,16 @@ describe("errors before any commit say NOT_STORED", () => {
       }),
     ]);
     expect(both.body.data.done.__typename).toBe("CreateIdentityPayload");
+  });
+
+  it("errors of a whole mutation request (unauthenticated, invalid) say NOT_STORED; a query's say nothing of a key", async () => {
+    const input = { clientMutationId: "refused-1", externalId: "refused" };
+    const unauthenticated = await t.gql(CREATE_IDENTITY, { input }, { token: null });
+    expect(unauthenticated.status).toBe(401);
+    expect(unauthenticated.body.errors[0].extensions).toMatchObject({ code: "UNAUTHENTICATED", outcome: "NOT_STORED" });
+    const invalid = await t.gql("mutation { createIdentity(input: { clientMutationId: 1 }) { __typename } }");
+    expect(invalid.body.errors[0].extensions).toMatchObject({ outcome: "NOT_STORED" });
+    const query = await t.gql("{ nope }");
+    expect(query.body.errors[0].extensions?.outcome).toBeUndefined();
   });
 });
