@@ -18,10 +18,10 @@ import { applyMigrations } from "../src/db/migrations.ts";
 import { verifyLedger } from "../src/domains/ledger/ledger.verify.ts";
 import { createClient, type OnceqlClient } from "../src/index.ts";
 import { startIssuerSimulator } from "../src/issuer-simulator/server.ts";
-import { startTcpProxy } from "./tcp-proxy.ts";
 import { type Answer, type Call, callOnce, KINDS } from "./failover-load.ts";
 import { freePort, ServerProcess } from "./fleet.ts";
 import { ReplicaPair } from "./pg-replicas.ts";
+import { startTcpProxy } from "./tcp-proxy.ts";
 
 const { values: args } = parseArgs({
   options: {

@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { createClient, createServer, type RunningServer } from "onceql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTcpProxy } from "../../scripts/tcp-proxy.ts";
 import { createWorkspace } from "../../src/auth/workspaces.ts";
 import { createPostgresDatabase, postgresAvailable } from "../helpers/databases.ts";
 import { CREATE_IDENTITY, CREATE_KEY } from "../helpers/operations.ts";
 import { postGraphQL } from "../helpers/processes.ts";
-import { startTcpProxy } from "../../scripts/tcp-proxy.ts";
 import { startTestApp, type TestApp } from "../helpers/test-app.ts";
 
 /** The server reaches PostgreSQL through a proxy that can cut its connections or refuse new ones. */

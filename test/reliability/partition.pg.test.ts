@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPostgresDatabase, postgresAvailable } from "../helpers/databases.ts";
 import { startTcpProxy } from "../../scripts/tcp-proxy.ts";
+import { createPostgresDatabase, postgresAvailable } from "../helpers/databases.ts";
 import { startTestApp, type TestApp } from "../helpers/test-app.ts";
 
 /** How soon PostgreSQL ends a silent session in a transaction, at the default settings (a third of the lease). */
