@@ -131,7 +131,9 @@ export async function openResources(config: Config, logger: Logger): Promise<Ser
   const embedded = !config.databaseUrl;
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, session: sessionSettings(config) });
   try {
-    const applied = await applyMigrations(db.adapterFactory);
+    const applied = await applyMigrations(db.adapterFactory, {
+      onRecovered: (recovered) => logger.warn(recovered, "settled migrations a crash had cut off"),
+    });
     if (applied.length) logger.info({ migrations: applied }, "applied migrations");
     if (!config.encryptionKey && !embedded) {
       logger.warn("ONCEQL_ENCRYPTION_KEY is not set: using a key from the data folder; servers sharing this database must share one key");
