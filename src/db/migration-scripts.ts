@@ -47,7 +47,8 @@ export function atomicScripts(factory: SqlMigrationAwareDriverAdapterFactory, ru
     provider: factory.provider,
     adapterName: factory.adapterName,
     connect: async () => wrap(await factory.connect()),
-    connectToShadowDb: async () => wrap(await factory.connectToShadowDb()),
+    // A shadow database (diff) is thrown away after use: nothing to recover, and no marks to show in its schema.
+    connectToShadowDb: () => factory.connectToShadowDb(),
   };
 }
 
