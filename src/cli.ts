@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { createWorkspace, requireWorkspaceName } from "./auth/workspaces.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { type Database, openDatabase } from "./db/database.ts";
+import { resolveMigration } from "./db/migration-recovery.ts";
 import { applyMigrations, diffMigrations, writeMigration } from "./db/migrations.ts";
 import { formatAudit, verifyLedger } from "./domains/ledger/ledger.verify.ts";
 import { sweepExpired } from "./idempotency/sweeper.ts";
@@ -70,6 +71,25 @@ database
     try {
       const applied = await applyMigrations(db.adapterFactory);
       console.log(applied.length ? `applied ${applied.join(", ")}` : "the database is up to date");
+    } finally {
+      await db.close();
+    }
+  });
+database
+  .command("resolve")
+  .argument("<migration>", "the migration's folder name, as the error named it")
+  .option("--rolled-back", "none of it is applied: the next start applies it again")
+  .option("--applied", "all of it is applied: recorded as finished")
+  .description("record a failed or cut-off migration as rolled back or applied, as prisma migrate resolve does")
+  .action(async (migration: string, flags: { rolledBack?: boolean; applied?: boolean }) => {
+    if (!flags.rolledBack === !flags.applied) throw new Error("db resolve: give exactly one of --rolled-back and --applied");
+    const as = flags.applied ? "applied" : "rolled-back";
+    const config = loadConfig();
+    const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    try {
+      const changed = await resolveMigration(db.adapterFactory, migration, as);
+      if (!changed) throw new Error(`db resolve: ${migration} is not a failed or unfinished migration of this database`);
+      console.log(`recorded ${migration} as ${as}`);
     } finally {
       await db.close();
     }

@@ -131,7 +131,9 @@ export async function openResources(config: Config, logger: Logger): Promise<Ser
   const embedded = !config.databaseUrl;
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, session: sessionSettings(config) });
   try {
-    const applied = await applyMigrations(db.adapterFactory);
+    const applied = await applyMigrations(db.adapterFactory, {
+      onRecovered: (recovered) => logger.warn(recovered, "settled migrations a crash had cut off"),
+    });
     if (applied.length) logger.info({ migrations: applied }, "applied migrations");
     if (!config.encryptionKey && !embedded) {
       logger.warn("ONCEQL_ENCRYPTION_KEY is not set: using a key from the data folder; servers sharing this database must share one key");
@@ -188,7 +190,11 @@ async function main(): Promise<void> {
   console.log(`\nonceql: GraphQL and GraphiQL at ${server.url}/graphql (${server.db.kind})`);
   if (server.issuerSimulator) console.log(`card issuer: a simulator at ${server.issuerUrl} (set ONCEQL_ISSUER_URL to use another)`);
   if (server.devToken) console.log(`dev workspace token (Authorization: Bearer ...):\n${server.devToken}`);
+  let stopping = false;
   const stop = (signal: string) => {
+    // A second Ctrl-C must not kill the process before the database is closed and its lock released.
+    if (stopping) return logger.warn({ signal }, "already shutting down: closing the database");
+    stopping = true;
     logger.info({ signal }, "shutting down: finishing in-flight requests");
     server.close().then(
       () => process.exit(0),
@@ -198,8 +204,8 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.once("SIGTERM", () => stop("SIGTERM"));
-  process.once("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === import.meta.filename) {

@@ -1,35 +1,147 @@
+import { randomBytes } from "node:crypto";
+import { linkSync, mkdirSync, readFileSync, rmdirSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import path from "node:path";
-import lockfile from "proper-lockfile";
 
 /** Raised when another process already has the embedded database open. */
 export class DataDirInUseError extends Error {
-  constructor(dataDir: string) {
+  constructor(dataDir: string, holder: LockHolder | undefined) {
     super(
       `The embedded database in ${dataDir} is in use by another onceql process ` +
-        `(a server, the CLI or a sweep). PGlite allows one process at a time: stop the other one, ` +
-        `or set DATABASE_URL to use PostgreSQL.`,
+        `(${holder ? `pid ${holder.pid} on ${holder.host}: ` : ""}a server, the CLI or a sweep). ` +
+        `PGlite allows one process at a time: stop the other one, or set DATABASE_URL to use PostgreSQL.`,
     );
     this.name = "DataDirInUseError";
   }
 }
 
+/** Who holds the folder: enough to tell, on the same host, whether that very process still runs. */
+interface LockHolder {
+  pid: number;
+  /** The process's start time (Linux: clock ticks since boot, from /proc), so a reused pid is not taken for it. */
+  startTime: string | undefined;
+  host: string;
+}
+
+const LOCK_FILE = "pglite.lock";
+/** Held only for a few synchronous file operations, so one this old was left by a process killed inside them. */
+const GUARD_STALE_MS = 2_000;
+const OLD_LOCK_STALE_MS = 10_000;
+
 /**
  * PGlite corrupts its files when two processes open them, so one process at a time holds the
- * folder. The lock is refreshed while held; a lock left by a killed process goes stale and is taken over.
+ * folder. The lock file names its holder (pid and start time), so a lock whose process is gone
+ * (SIGKILL, a crash, a second Ctrl-C) is taken at once, and one whose process runs never is.
  */
 export async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
-  try {
-    return await lockfile.lock(dataDir, {
-      lockfilePath: path.join(dataDir, "pglite.lock"),
-      stale: 10_000,
-      update: 2_000,
-      realpath: false,
-      onCompromised: (error) => {
-        throw new Error(`Lost the lock on the embedded database in ${dataDir}: ${error.message}`);
-      },
+  const lockPath = path.join(dataDir, LOCK_FILE);
+  const me: LockHolder = { pid: process.pid, startTime: startTimeOf(process.pid), host: hostname() };
+  const mine = JSON.stringify(me);
+  withGuard(dataDir, () => {
+    const holder = readHolder(lockPath);
+    if (holder === null) return create(lockPath, mine);
+    if (holder === undefined || isRunning(holder)) throw new DataDirInUseError(dataDir, holder);
+    unlinkSync(lockPath);
+    create(lockPath, mine);
+  });
+  let released = false;
+  return async () => {
+    if (released) return;
+    released = true;
+    withGuard(dataDir, () => {
+      if (readFileOrNull(lockPath) === mine) unlinkSync(lockPath);
     });
+  };
+}
+
+/**
+ * Checking the holder and replacing the file is one step for every process: a directory made
+ * with mkdir (atomic) guards it, so two processes finding the same dead holder never both take over.
+ */
+function withGuard(dataDir: string, work: () => void): void {
+  const guard = path.join(dataDir, `${LOCK_FILE}.guard`);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      mkdirSync(guard);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      if (Date.now() - mtimeOf(guard) > GUARD_STALE_MS) rmdirSync(guard);
+      else if (attempt > 200) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+  }
+  try {
+    work();
+  } finally {
+    rmdirSync(guard);
+  }
+}
+
+/** Written whole, then linked into place, so a reader never sees half a record. */
+function create(lockPath: string, record: string): void {
+  const temporary = `${lockPath}.${randomBytes(6).toString("hex")}`;
+  writeFileSync(temporary, record);
+  try {
+    linkSync(temporary, lockPath);
+  } finally {
+    unlinkSync(temporary);
+  }
+}
+
+/** null: no lock; undefined: a lock whose holder cannot be told, taken for a running one. */
+function readHolder(lockPath: string): LockHolder | null | undefined {
+  let text: string | null;
+  try {
+    text = readFileOrNull(lockPath);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ELOCKED") throw new DataDirInUseError(dataDir);
+    if ((error as NodeJS.ErrnoException).code !== "EISDIR") throw error;
+    // An older onceql's lock, a directory its holder touched every 2 s: stale after 10 s.
+    if (Date.now() - mtimeOf(lockPath) < OLD_LOCK_STALE_MS) return undefined;
+    rmdirSync(lockPath);
+    return null;
+  }
+  if (text === null) return null;
+  try {
+    const holder = JSON.parse(text) as LockHolder;
+    return Number.isInteger(holder.pid) && typeof holder.host === "string" ? holder : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isRunning(holder: LockHolder): boolean {
+  // Another host's process cannot be seen from here (a shared folder): assume it runs.
+  if (holder.host !== hostname()) return true;
+  try {
+    process.kill(holder.pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ESRCH") return false;
+  }
+  const startTime = startTimeOf(holder.pid);
+  return startTime === undefined || holder.startTime === undefined || startTime === holder.startTime;
+}
+
+/** Field 22 of /proc/<pid>/stat; undefined where there is no /proc (then the pid alone is checked). */
+function startTimeOf(pid: number): string | undefined {
+  const stat = readFileOrNull(`/proc/${pid}/stat`);
+  // The command name, field 2, is in parentheses and may hold spaces: count from the last one.
+  return stat?.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+}
+
+function readFileOrNull(file: string): string | null {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw error;
+  }
+}
+
+function mtimeOf(file: string): number {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return Date.now();
   }
 }

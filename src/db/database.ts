@@ -1,12 +1,13 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { PrismaPg } from "@prisma/adapter-pg";
-import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
+import { DriverAdapterError, type SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import { BindingAdapterFactory, type OpenTransaction } from "./bound-transactions.ts";
 import { DatabaseContinuity } from "./continuity.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
+import { atomicScripts } from "./migration-scripts.ts";
 
 export type DatabaseKind = "pglite" | "postgresql";
 
@@ -162,7 +163,10 @@ function openPostgres(connectionString: string, options: DatabaseOptions): Datab
       options.onQuery,
     ),
     // Pools of their own, which the schema engine ends: it migrates under a session-level lock.
-    adapterFactory: new PrismaPg({ connectionString, max: 2, connectionTimeoutMillis: 5_000 }),
+    adapterFactory: atomicScripts(new PrismaPg({ connectionString, max: 2, connectionTimeoutMillis: 5_000 }), async (adapter, script) => {
+      // No parameters: pg sends it as one simple query, which PostgreSQL runs as one transaction.
+      await adapter.executeRaw({ sql: script, args: [], argTypes: [] });
+    }),
     onDiscontinuity: (listener) => continuity.onBreak(listener),
     async close() {
       await prisma.$disconnect();
@@ -205,8 +209,24 @@ async function openPglite(dataDir: string | undefined, onQuery?: (sql: string) =
       },
       onQuery,
     ),
-    adapterFactory,
     onDiscontinuity: () => {},
+    adapterFactory: atomicScripts(adapterFactory, async (_adapter, script) => {
+      try {
+        await pglite.exec(script);
+      } catch (error) {
+        // As @prisma/adapter-pg reports it, so the schema engine records and shows the database's message.
+        const e = error as { code?: string; severity?: string; message: string; detail?: string; column?: string; hint?: string };
+        throw new DriverAdapterError({
+          kind: "postgres",
+          code: e.code ?? "",
+          severity: e.severity ?? "ERROR",
+          message: e.message,
+          detail: e.detail,
+          column: e.column,
+          hint: e.hint,
+        });
+      }
+    }),
     async close() {
       await prisma.$disconnect();
       await pglite.close();
