@@ -38,7 +38,7 @@ export function queryLimitPlugins(): Plugin[] {
 function maxTokensPlugin(limit: number): Plugin {
   return {
     onParams({ params }) {
-      if (typeof params.query !== "string" || !passesTokenLimit(params.query, limit)) return;
+      if (typeof params.query !== "string" || !exceedsTokenLimit(params.query, limit)) return;
       throw new GraphQLError(`Syntax Error: Token limit of ${limit} exceeded.`, {
         extensions: { code: "GRAPHQL_PARSE_FAILED", http: { status: 400 } },
       });
@@ -46,7 +46,7 @@ function maxTokensPlugin(limit: number): Plugin {
   };
 }
 
-function passesTokenLimit(query: string, limit: number): boolean {
+function exceedsTokenLimit(query: string, limit: number): boolean {
   const lexer = new Lexer(new Source(query));
   try {
     for (let count = 1; lexer.advance().kind !== TokenKind.EOF; count++) if (count > limit) return true;
