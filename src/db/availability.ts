@@ -1,23 +1,34 @@
+/** What an error may say of itself, at any depth of its causes. */
+interface ErrorFields {
+  code?: unknown;
+  originalCode?: unknown;
+  kind?: unknown;
+  message?: unknown;
+  name?: unknown;
+  cause?: unknown;
+  meta?: { driverAdapterError?: { cause?: unknown } };
+}
+
+/** The error and the causes under it, as Prisma and the drivers nest them (at most 6 deep). */
+function* causesOf(error: unknown): Generator<ErrorFields> {
+  for (let current = error, depth = 0; current && depth < 6; depth++) {
+    const candidate = current as ErrorFields;
+    yield candidate;
+    current = candidate.meta?.driverAdapterError?.cause ?? candidate.cause;
+  }
+}
+
 /**
  * Whether an error means the database could not be reached or dropped the connection, as
  * opposed to a bug or a constraint: the request may simply be sent again.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  for (let current = error, depth = 0; current && depth < 6; depth++) {
-    const candidate = current as {
-      code?: unknown;
-      kind?: unknown;
-      message?: unknown;
-      name?: unknown;
-      cause?: unknown;
-      meta?: { driverAdapterError?: { cause?: unknown } };
-    };
+  for (const candidate of causesOf(error)) {
     if (typeof candidate.code === "string" && UNAVAILABLE_CODES.has(candidate.code)) return true;
     if (typeof candidate.kind === "string" && UNAVAILABLE_KINDS.has(candidate.kind)) return true;
     if (candidate.name === "PrismaClientInitializationError") return true;
     if (typeof candidate.message === "string" && UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(candidate.message as string)))
       return true;
-    current = candidate.meta?.driverAdapterError?.cause ?? candidate.cause;
   }
   return false;
 }
@@ -69,16 +80,9 @@ const UNAVAILABLE_MESSAGES = [
  * the same request may be sent again later. (A key's own lock wait is told apart by the wrapper.)
  */
 export function isDatabaseBusy(error: unknown): boolean {
-  for (let current = error, depth = 0; current && depth < 6; depth++) {
-    const candidate = current as {
-      code?: unknown;
-      originalCode?: unknown;
-      cause?: unknown;
-      meta?: { driverAdapterError?: { cause?: unknown } };
-    };
+  for (const candidate of causesOf(error)) {
     if (typeof candidate.code === "string" && BUSY_CODES.has(candidate.code)) return true;
     if (typeof candidate.originalCode === "string" && BUSY_CODES.has(candidate.originalCode)) return true;
-    current = candidate.meta?.driverAdapterError?.cause ?? candidate.cause;
   }
   return false;
 }
