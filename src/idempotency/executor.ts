@@ -275,11 +275,7 @@ export class IdempotentExecutor implements MutationRunner {
       const record: Stored = { mutation: request.mutation, fingerprint: request.fingerprint, sealed, input };
       stored(record);
       cache.set(request, { ...record, expiresAt });
-      if (found) {
-        metrics.replays.inc(labels);
-        this.options.counts.add(request, "replays");
-        return { status: "REPLAYED", outcome };
-      }
+      if (found) return this.replayed(request, outcome);
       metrics.executions.inc(labels);
       return { status: "EXECUTED", outcome };
     } finally {
@@ -309,9 +305,14 @@ export class IdempotentExecutor implements MutationRunner {
   /** A stored outcome answers a retry with the same input, and refuses any other, saying what differs. */
   private answer(request: IdempotentRequest, stored: Stored): IdempotentResult {
     if (stored.fingerprint !== request.fingerprint) throw this.conflict(request, stored);
+    return this.replayed(request, this.open(stored.sealed, request));
+  }
+
+  /** An answer that ran nothing: counted as a replay, in the metrics and on the key's record. */
+  private replayed(request: IdempotentRequest, outcome: Outcome): IdempotentResult {
     this.options.metrics.replays.inc({ mutation: request.mutation });
     this.options.counts.add(request, "replays");
-    return { status: "REPLAYED", outcome: this.open(stored.sealed, request) };
+    return { status: "REPLAYED", outcome };
   }
 
   private conflict(request: IdempotentRequest, stored: Stored, first: "stored" | "running" = "stored"): Error {
