@@ -21,7 +21,14 @@ export async function startBenchServer(
   env: Record<string, string>,
   options: { entry?: string; nodeArgs?: string[] } = {},
 ): Promise<BenchServer> {
-  const args = ["--expose-gc", ...(options.nodeArgs ?? []), "--import", "tsx", path.join(here, options.entry ?? "server.ts")];
+  const args = [
+    "--expose-gc",
+    ...(options.nodeArgs ?? []),
+    "--conditions=onceql-source",
+    "--import",
+    "tsx",
+    path.join(here, options.entry ?? "server.ts"),
+  ];
   const child = spawn(process.execPath, args, {
     cwd: root,
     env: { ...process.env, PORT: "0", LOG_LEVEL: "silent", ...env },
@@ -49,7 +56,10 @@ let loader: ChildProcess | undefined;
 
 /** Runs one phase of load from the load generator's process. */
 export function load(phase: Phase): Promise<PhaseResult> {
-  loader ??= fork(path.join(here, "load.ts"), { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  loader ??= fork(path.join(here, "load.ts"), {
+    execArgv: ["--conditions=onceql-source", "--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
   const current = loader;
   return new Promise((resolve, reject) => {
     current.once("message", (message: { ok: boolean; result?: PhaseResult; error?: string }) =>

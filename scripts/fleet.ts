@@ -16,7 +16,7 @@ export interface Spawned {
  * itself with tsx's loader, so a signal reaches the program and not a wrapper around it.
  */
 export function spawnEntry(entry: string, args: string[], env: Record<string, string>): Spawned {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, entry), ...args], {
+  const child = spawn(process.execPath, ["--conditions=onceql-source", "--import", "tsx", path.join(root, entry), ...args], {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: "warn", PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -13,7 +13,7 @@ pid=""
 for i in $(seq 0 $runs); do
   [ -n "$pid" ] && kill -9 $pid && wait $pid 2>/dev/null
   s=$(date +%s%N)
-  PORT=$port LOG_LEVEL=warn node --import tsx src/server.ts >/dev/null 2>&1 & pid=$!
+  PORT=$port LOG_LEVEL=warn node --conditions=onceql-source --import tsx src/server.ts >/dev/null 2>&1 & pid=$!
   until curl -sf -o /dev/null http://127.0.0.1:$port/readyz; do sleep 0.05; done
   e=$(date +%s%N)
   echo "$engine run $i ($([ $i = 0 ] && echo "first start, migrating" || echo "after SIGKILL")): $(( (e-s)/1000000 )) ms; load $(cut -d' ' -f1 /proc/loadavg)"
