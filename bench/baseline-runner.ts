@@ -1,5 +1,5 @@
+import type { IdempotentRequest, IdempotentResult, MutationRunner } from "@onceql/pothos-plugin-idempotency";
 import type { PrismaClient } from "../src/generated/prisma/client.ts";
-import type { IdempotentRequest, IdempotentResult, MutationRunner } from "../src/idempotency/executor.ts";
 import { UserError } from "../src/schema/errors.ts";
 
 /** A request with this header is answered by the baseline app (see bench/server.ts). */

@@ -1,4 +1,16 @@
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
+import {
+  databaseBusy,
+  type ErrorOutcome,
+  type IdempotencyFaults,
+  isDatabaseBusy,
+  isDatabaseUnavailable,
+  type MutationRunner,
+  type SweepResult,
+  withOutcome,
+} from "@onceql/pothos-plugin-idempotency";
+import { prometheusMetrics } from "@onceql/pothos-plugin-idempotency/prometheus";
+import { useIdempotency } from "@onceql/pothos-plugin-idempotency/yoga";
 import { GraphQLError } from "graphql";
 import { createYoga, maskError, type YogaServerInstance } from "graphql-yoga";
 import type { Logger } from "pino";
@@ -6,25 +18,15 @@ import { Registry } from "prom-client";
 import { Authenticator } from "./auth/authenticate.ts";
 import type { Config } from "./config.ts";
 import { type Context, createContext, type Services } from "./context.ts";
-import { isDatabaseBusy, isDatabaseUnavailable } from "./db/availability.ts";
 import type { Database } from "./db/database.ts";
 import { createCardDependencies } from "./domains/cards/card.dependencies.ts";
 import { corsOption, varyOnOrigin } from "./http/cors.ts";
-import { databaseBusy } from "./http/database-busy.ts";
 import { databaseUnavailable } from "./http/database-unavailable.ts";
 import { graphiqlOptions } from "./http/graphiql.ts";
 import { metricsPlugin, readinessPlugin } from "./http/probes.ts";
 import { queryLimitPlugins } from "./http/query-limits.ts";
 import { WorkspaceRateLimiter } from "./http/rate-limiter.ts";
-import { type ErrorOutcome, withOutcome } from "./idempotency/error-outcome.ts";
-import { type IdempotencyFaults, IdempotentExecutor, type MutationRunner } from "./idempotency/executor.ts";
-import { createIdempotencyMetrics } from "./idempotency/metrics.ts";
-import { OutcomeCache } from "./idempotency/outcome-cache.ts";
-import { OutcomeCipher } from "./idempotency/outcome-cipher.ts";
-import { OutcomeCodec } from "./idempotency/outcome-codec.ts";
-import { PendingCounts } from "./idempotency/pending-counts.ts";
-import { RecordStore } from "./idempotency/record-store.ts";
-import { idempotencyResponsePlugin } from "./idempotency/response-plugin.ts";
+import { idempotencyOf } from "./idempotency/runner.ts";
 import { schema } from "./schema/index.ts";
 
 export interface AppOptions {
@@ -50,6 +52,8 @@ export interface AppOptions {
 export interface App {
   yoga: YogaServerInstance<Record<string, unknown>, Context>;
   services: Services;
+  /** Deletes expired idempotency records (after storing the counts still in memory). */
+  sweep(): Promise<SweepResult>;
   /** Stores what is still only counted in memory; the database stays open. */
   close(): Promise<void>;
 }
@@ -61,21 +65,13 @@ const MAX_BODY_BYTES = 1024 * 1024;
 export function createApp(options: AppOptions): App {
   const { config, db, logger } = options;
   const metrics = new Registry();
-  const store = new RecordStore(db.bookkeeping, config.idempotencyTtlMs);
-  const idempotency =
-    options.mutationRunner ??
-    new IdempotentExecutor({
-      db,
-      store,
-      codec: new OutcomeCodec(new OutcomeCipher(options.encryptionKey)),
-      cache: new OutcomeCache(),
-      counts: new PendingCounts(store, logger),
-      metrics: createIdempotencyMetrics(metrics),
-      logger,
-      waitMs: config.idempotencyWaitMs,
-      leaseMs: config.idempotencyLeaseMs,
-      faults: options.faults,
-    });
+  const executor = idempotencyOf(db, config, {
+    encryptionKey: options.encryptionKey,
+    logger,
+    metrics: prometheusMetrics(metrics),
+    faults: options.faults,
+  });
+  const idempotency = options.mutationRunner ?? executor;
   const services: Services = {
     config,
     auth: new Authenticator(db.prisma),
@@ -128,10 +124,18 @@ export function createApp(options: AppOptions): App {
       // Browsers preflight any request with Authorization: it counts as the custom header.
       useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf", "authorization"] }),
       ...queryLimitPlugins(),
-      idempotencyResponsePlugin(),
+      useIdempotency(),
     ],
   });
-  return { yoga, services, close: () => idempotency.close() };
+  return {
+    yoga,
+    services,
+    sweep: () => executor.sweep(),
+    close: async () => {
+      await idempotency.close();
+      if (executor !== idempotency) await executor.close();
+    },
+  };
 }
 
 /** `replacement` where `error` happened: its path and locations, so a client can tell which field failed. */

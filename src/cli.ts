@@ -5,7 +5,7 @@ import { type Database, openDatabase } from "./db/database.ts";
 import { resolveMigration } from "./db/migration-recovery.ts";
 import { applyMigrations, diffMigrations, writeMigration } from "./db/migrations.ts";
 import { formatAudit, verifyLedger } from "./domains/ledger/ledger.verify.ts";
-import { sweepExpired } from "./idempotency/sweeper.ts";
+import { idempotencyOf } from "./idempotency/runner.ts";
 
 /** Opens the database the server would (DATABASE_URL or ONCEQL_DATA_DIR), migrated, for one command. */
 async function withDatabase<T>(work: (db: Database, config: Config) => Promise<T>): Promise<T> {
@@ -43,8 +43,10 @@ program
   .command("sweep")
   .description("delete expired idempotency records, keeping their daily counters")
   .action(async () => {
-    await withDatabase(async (db) => {
-      const swept = await sweepExpired(db.prisma);
+    await withDatabase(async (db, config) => {
+      const idempotency = idempotencyOf(db, config);
+      const swept = await idempotency.sweep();
+      await idempotency.close();
       console.log(`swept ${swept.records} expired records and ${swept.dailyStats} old daily counters`);
     });
   });

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { MutationRunner } from "@onceql/pothos-plugin-idempotency";
 import type { YogaInitialContext } from "graphql-yoga";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
@@ -8,9 +9,6 @@ import type { Database } from "./db/database.ts";
 import type { CardDependencies } from "./domains/cards/card.dependencies.ts";
 import type { Workspace } from "./generated/prisma/client.ts";
 import type { WorkspaceRateLimiter } from "./http/rate-limiter.ts";
-import type { ErrorOutcome } from "./idempotency/error-outcome.ts";
-import type { MutationRunner } from "./idempotency/executor.ts";
-import type { MutationLogEntry } from "./idempotency/resolve-mutation.ts";
 
 /** What lives as long as the app: shared by every request. */
 export interface Services {
@@ -31,10 +29,6 @@ export interface Context {
   workspace: Workspace;
   services: Services;
   loaders: ReturnType<typeof createLoaders>;
-  /** What each mutation field did with its clientMutationId, for `extensions.idempotency`. */
-  mutationLog: MutationLogEntry[];
-  /** What each mutation field that failed left of its key, by response key (see response-plugin.ts). */
-  mutationFailures: Map<string, ErrorOutcome>;
 }
 
 export async function createContext(services: Services, initial: YogaInitialContext): Promise<Context> {
@@ -46,8 +40,6 @@ export async function createContext(services: Services, initial: YogaInitialCont
     workspace,
     services,
     loaders: createLoaders(services, workspace.id),
-    mutationLog: [],
-    mutationFailures: new Map(),
   };
 }
 

@@ -10,7 +10,6 @@ import { ensureDevWorkspace, loadOrCreateEncryptionKey } from "./dev-secrets.ts"
 import { sweepExpiredStock } from "./domains/commerce/expiry.service.ts";
 import { sweepExpiredHolds } from "./domains/wallets/hold.service.ts";
 import { isLoopbackHost } from "./http/loopback.ts";
-import { sweepExpired } from "./idempotency/sweeper.ts";
 import { type IssuerSimulator, startIssuerSimulator } from "./issuer-simulator/server.ts";
 import { createLogger } from "./logger.ts";
 
@@ -78,13 +77,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const http = await listen(app.yoga, config);
     const url = urlOf(http, config);
     const sweeper = setInterval(() => {
-      app.services.idempotency
-        .flushCounts()
-        .then(() => sweepExpired(db.prisma))
-        .then(
-          (swept) => swept.records && logger.info(swept, "swept expired idempotency records"),
-          (error: unknown) => logger.warn({ err: error }, "sweep failed; will try again"),
-        );
+      app.sweep().then(
+        (swept) => swept.records && logger.info(swept, "swept expired idempotency records"),
+        (error: unknown) => logger.warn({ err: error }, "sweep failed; will try again"),
+      );
     }, options.sweepIntervalMs ?? 60_000);
     sweeper.unref();
     // Holds give their funds back, and reservations and unpaid orders their stock, within seconds of

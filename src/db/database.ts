@@ -1,11 +1,12 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
+import type { IdempotencyDriver } from "@onceql/pothos-plugin-idempotency";
+import { DatabaseContinuity } from "@onceql/pothos-plugin-idempotency/pg";
+import { BindingAdapterFactory, prismaDriver } from "@onceql/pothos-plugin-idempotency/prisma";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { DriverAdapterError, type SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.ts";
-import { BindingAdapterFactory, type OpenTransaction } from "./bound-transactions.ts";
-import { DatabaseContinuity } from "./continuity.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
 import { atomicScripts } from "./migration-scripts.ts";
 
@@ -22,10 +23,10 @@ export interface Database {
   kind: DatabaseKind;
   prisma: PrismaClient;
   /**
-   * A transaction the idempotency wrapper drives itself: its own statements go straight to the
-   * driver, and the Prisma queries made inside its `run` go into it (see bound-transactions.ts).
+   * The exactly-once wrapper's way in: attempts it drives itself, whose own statements go straight
+   * to the driver, while the Prisma queries made inside them go into the same transaction.
    */
-  begin(): Promise<OpenTransaction>;
+  idempotencyDriver: IdempotencyDriver<PrismaClient>;
   /**
    * For bookkeeping that needs no durable commit of its own (replay counters): on PostgreSQL a
    * small pool with synchronous_commit off, so these writes skip the WAL flush.
@@ -89,29 +90,6 @@ function logged(sql: RawSql, onQuery: ((sql: string) => void) | undefined): RawS
   };
 }
 
-/** The wrapper's own statements, reported to the query log too. */
-function loggedBegin(binding: BindingAdapterFactory, onQuery: ((sql: string) => void) | undefined): () => Promise<OpenTransaction> {
-  if (!onQuery) return () => binding.begin();
-  return async () => {
-    onQuery("BEGIN");
-    const transaction = await binding.begin();
-    return {
-      literal: (value) => transaction.literal(value),
-      call: (statement, values) => transaction.call(statement, values),
-      run: (work) => transaction.run(work),
-      rollback: () => transaction.rollback(),
-      send: (script) => {
-        onQuery(script);
-        return transaction.send(script);
-      },
-      commit: (lastScript) => {
-        onQuery(lastScript);
-        return transaction.commit(lastScript);
-      },
-    };
-  };
-}
-
 /** Connection options that apply PostgreSQL settings to each session. */
 function sessionOptions(session: SessionSettings | undefined): string | undefined {
   if (!session) return undefined;
@@ -149,19 +127,26 @@ function openPostgres(connectionString: string, options: DatabaseOptions): Datab
   bookkeeping.on("error", () => {});
   const continuity = new DatabaseContinuity();
   continuity.watch(pool, (sql) => bookkeeping.query(sql));
+  const raw = logged(
+    {
+      query: async (text, params, name) => {
+        const result = await bookkeeping.query({ text, values: params, name });
+        return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+      },
+    },
+    options.onQuery,
+  );
   return {
     kind: "postgresql",
     prisma,
-    begin: loggedBegin(binding, options.onQuery),
-    bookkeeping: logged(
-      {
-        query: async (text, params, name) => {
-          const result = await bookkeeping.query({ text, values: params, name });
-          return { rows: result.rows, rowCount: result.rowCount ?? 0 };
-        },
-      },
-      options.onQuery,
-    ),
+    idempotencyDriver: prismaDriver({
+      adapter: binding,
+      client: prisma,
+      query: (text, params) => raw.query(text, params),
+      onDiscontinuity: (listener) => continuity.onBreak(listener),
+      onQuery: options.onQuery,
+    }),
+    bookkeeping: raw,
     // Pools of their own, which the schema engine ends: it migrates under a session-level lock.
     adapterFactory: atomicScripts(new PrismaPg({ connectionString, max: 2, connectionTimeoutMillis: 5_000 }), async (adapter, script) => {
       // No parameters: pg sends it as one simple query, which PostgreSQL runs as one transaction.
@@ -195,20 +180,21 @@ async function openPglite(dataDir: string | undefined, onQuery?: (sql: string) =
   const adapterFactory = new PrismaPGlite(pglite);
   const binding = new BindingAdapterFactory(adapterFactory, "pglite");
   const prisma = newPrismaClient(binding, onQuery);
+  // One session: a query waits while a transaction holds it, never runs inside it.
+  const raw = logged(
+    {
+      query: async <Row>(text: string, params?: unknown[]) => {
+        const result = await pglite.query<Row>(text, params);
+        return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+      },
+    },
+    onQuery,
+  );
   return {
     kind: "pglite",
     prisma,
-    begin: loggedBegin(binding, onQuery),
-    // One session: a query waits while a transaction holds it, never runs inside it.
-    bookkeeping: logged(
-      {
-        query: async <Row>(text: string, params?: unknown[]) => {
-          const result = await pglite.query<Row>(text, params);
-          return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
-        },
-      },
-      onQuery,
-    ),
+    idempotencyDriver: prismaDriver({ adapter: binding, client: prisma, query: (text, params) => raw.query(text, params), onQuery }),
+    bookkeeping: raw,
     onDiscontinuity: () => {},
     adapterFactory: atomicScripts(adapterFactory, async (_adapter, script) => {
       try {

@@ -1,6 +1,6 @@
+import { assertValidClientMutationId } from "@onceql/pothos-plugin-idempotency";
 import { IdempotencyStatus } from "../generated/prisma/enums.ts";
 import { builder } from "../schema/builder.ts";
-import { assertValidClientMutationId } from "./client-mutation-id.ts";
 
 const Status = builder.enumType(IdempotencyStatus, { name: "IdempotencyStatus" });
 
@@ -17,7 +17,7 @@ export const IdempotencyRecord = builder.prismaObject("IdempotencyRecord", {
       // Replays are counted in memory and stored a few times a second; this server's are added here.
       resolve: (record, _args, ctx) =>
         record.replayCount +
-        ctx.services.idempotency.replaysNotStored({ workspaceId: record.workspaceId, clientMutationId: record.clientMutationId }),
+        ctx.services.idempotency.replaysNotStored({ scope: record.workspaceId, clientMutationId: record.clientMutationId }),
     }),
   }),
 });
@@ -40,7 +40,7 @@ builder.queryField("idempotencyRecord", (t) =>
       });
       if (record) return record;
       // A running attempt's claim commits with its outcome: until then it is a lock, not a row.
-      const running = await ctx.services.idempotency.running({ workspaceId, clientMutationId });
+      const running = await ctx.services.idempotency.running({ scope: workspaceId, clientMutationId });
       if (!running) return null;
       return {
         workspaceId,

@@ -1,16 +1,21 @@
+import IdempotencyPlugin from "@onceql/pothos-plugin-idempotency";
 import SchemaBuilder from "@pothos/core";
 import ErrorsPlugin from "@pothos/plugin-errors";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
 import type { Context } from "../context.ts";
+import type { TransactionClient } from "../db/transaction.ts";
 import type PrismaTypes from "../generated/pothos-types.ts";
 import { getDatamodel } from "../generated/pothos-types.ts";
 import { InvalidInputError } from "./errors.ts";
+import { canonicalRowIds } from "./row-ids.ts";
+import { requireBoundedDepth } from "./validation.ts";
 
 interface SchemaConfig {
   Context: Context;
   PrismaTypes: PrismaTypes;
   DefaultFieldNullability: false;
+  Idempotency: { Tx: TransactionClient };
   Scalars: {
     ID: { Input: string; Output: string };
     BigInt: { Input: bigint; Output: bigint };
@@ -24,7 +29,7 @@ export type Types = PothosSchemaTypes.ExtendDefaultTypes<SchemaConfig>;
 
 export const builder = new SchemaBuilder<SchemaConfig>({
   // The errors plugin goes before the prisma plugin, as Pothos' own examples do.
-  plugins: [ErrorsPlugin, PrismaPlugin, RelayPlugin],
+  plugins: [ErrorsPlugin, PrismaPlugin, RelayPlugin, IdempotencyPlugin],
   defaultFieldNullability: false,
   prisma: {
     // The database is chosen at start (PGlite or PostgreSQL), so the client comes from the context.
@@ -43,6 +48,28 @@ export const builder = new SchemaBuilder<SchemaConfig>({
   errors: {
     defaultTypes: [InvalidInputError],
     directResult: true,
+  },
+  // Exactly-once mutations (`defineIdempotentMutation`): keys are a workspace's own; ids are
+  // fingerprinted in their canonical spelling, and deep JSON is refused before it is walked.
+  idempotency: {
+    runner: (ctx) => ctx.services.idempotency,
+    scope: (ctx) => ctx.workspace.id,
+    prepareInput: (input, _ctx, info) => {
+      requireBoundedDepth(input);
+      return canonicalRowIds(info, input);
+    },
+    onMutation: (event, ctx) =>
+      ctx.services.logger.info(
+        {
+          workspace: event.scope,
+          mutation: event.mutation,
+          clientMutationId: event.clientMutationId,
+          status: event.status,
+          durationMs: event.durationMs,
+          requestId: ctx.requestId,
+        },
+        "mutation",
+      ),
   },
 });
 

@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { print } from "graphql";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { sweepExpired } from "../../src/idempotency/sweeper.ts";
 import {
   AdjustInventoryDocument,
   CheckoutDocument,
@@ -330,8 +329,7 @@ describe.skipIf(!postgresAvailable())("every mutation, on PostgreSQL", () => {
         expect(firsts[mutation]!.body.data[mutation].__typename, JSON.stringify(firsts[mutation]!.body)).toMatch(/Payload$/);
       }
       await sleep(1_600);
-      await shortTtl.app.services.idempotency.flushCounts();
-      await sweepExpired(prisma());
+      await shortTtl.app.sweep();
       const keys = cases.map(({ mutation }) => `${mutation}-ttl`);
       expect(await prisma().idempotencyRecord.count({ where: { clientMutationId: { in: keys } } })).toBe(0);
     });

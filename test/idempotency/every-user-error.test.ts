@@ -1,3 +1,4 @@
+import { readsLive } from "@onceql/pothos-plugin-idempotency";
 import {
   type GraphQLInterfaceType,
   type GraphQLObjectType,
@@ -11,7 +12,6 @@ import {
   isScalarType,
 } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readsLive } from "../../src/idempotency/showable.ts";
 import {
   BIGINT_MAX,
   BIGINT_MIN,

@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sweepExpired } from "../../src/idempotency/sweeper.ts";
 import { CREATE_IDENTITY, CREATE_KEY, IDEMPOTENCY_RECORD } from "../helpers/operations.ts";
 import { startTestApp, type TestApp } from "../helpers/test-app.ts";
 
@@ -98,8 +97,7 @@ describe("retention", () => {
     await t.gql(CREATE_IDENTITY, { input: { clientMutationId: "sweep-2", externalId: "kept" } });
     await expire("sweep-1");
 
-    await t.app.services.idempotency.flushCounts();
-    const swept = await sweepExpired(t.db.prisma);
+    const swept = await t.app.sweep();
     expect(swept.records).toBeGreaterThanOrEqual(1);
     expect(await t.db.prisma.idempotencyRecord.count({ where: { clientMutationId: "sweep-1" } })).toBe(0);
     expect(await t.db.prisma.idempotencyRecord.count({ where: { clientMutationId: "sweep-2" } })).toBe(1);
@@ -109,7 +107,7 @@ describe("retention", () => {
     expect(stat!.day.toISOString().slice(0, 10)).toBe(new Date().toISOString().slice(0, 10));
 
     // A second sweep finds nothing left to count: nothing is counted twice.
-    await sweepExpired(t.db.prisma);
+    await t.app.sweep();
     const [again] = await t.db.prisma.idempotencyDailyStat.findMany({ where: { mutation: "createIdentity" } });
     expect(again).toEqual(stat);
   });
@@ -123,7 +121,7 @@ describe("retention", () => {
         { workspaceId, day: day(15), mutation: "too-old", executions: 3 },
       ],
     });
-    await sweepExpired(t.db.prisma);
+    await t.app.sweep();
     const left = await t.db.prisma.idempotencyDailyStat.findMany({ where: { mutation: { in: ["old-but-kept", "too-old"] } } });
     expect(left.map((row) => row.mutation)).toEqual(["old-but-kept"]);
   });

@@ -1,1 +1,124 @@
-export const hello = "plugin";
+import "./global-types.ts";
+import "./schema-builder.ts";
+import SchemaBuilder, { BasePlugin, type SchemaTypes } from "@pothos/core";
+import type { IdempotencyDriver } from "./driver.ts";
+import { IdempotentExecutor } from "./executor.ts";
+import { OutcomeCache } from "./outcome-cache.ts";
+import { OutcomeCipher } from "./outcome-cipher.ts";
+import { OutcomeCodec } from "./outcome-codec.ts";
+import { PendingCounts } from "./pending-counts.ts";
+import { DEFAULT_TABLES, RecordStore, schemaSql, type TableLayout } from "./record-store.ts";
+import { type IdempotencyFaults, type IdempotencyLogger, type IdempotencyMetrics, noMetrics } from "./types.ts";
+
+export { assertValidClientMutationId, MAX_CLIENT_MUTATION_ID_LENGTH } from "./client-mutation-id.ts";
+export { isDatabaseBusy, isDatabaseUnavailable, isRetryableConflict, sqlState } from "./database-errors.ts";
+export type { IdempotencyDriver, OpenTransaction, ScriptResult, SqlValue, Statement } from "./driver.ts";
+export { type ErrorOutcome, withOutcome } from "./error-outcome.ts";
+export {
+  clientMutationIdInUse,
+  clientMutationIdReused,
+  DATABASE_BUSY_RETRY_AFTER_MS,
+  databaseBusy,
+  invalidClientMutationId,
+} from "./errors.ts";
+export { IdempotentExecutor } from "./executor.ts";
+export { differingFields, fingerprintOf } from "./fingerprint.ts";
+export type { ErrorClass, Outcome } from "./outcome-codec.ts";
+export {
+  DAILY_STATS_RETENTION_DAYS,
+  DEFAULT_TABLES,
+  type RecordRef,
+  type SweepResult,
+  schemaSql,
+  type TableLayout,
+} from "./record-store.ts";
+export { readsLive, whyNotShowable } from "./showable.ts";
+export * from "./types.ts";
+
+const pluginName = "idempotency";
+
+export default pluginName;
+
+/** Registers `builder.idempotentMutationField` and the builder option `idempotency`. */
+export class PothosIdempotencyPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {}
+
+SchemaBuilder.registerPlugin(pluginName, PothosIdempotencyPlugin);
+
+export interface IdempotencyOptions<Tx = unknown> {
+  /** The database: `pgDriver(pool)`, `prismaDriver(...)` or `pgliteDriver(db)`. */
+  driver: IdempotencyDriver<Tx>;
+  /** How long an outcome is kept: milliseconds, or `"24h"`, `"90m"`, `"30s"`. Default 24h. */
+  ttl?: number | string;
+  /** How long a duplicate waits for the attempt holding its key before IDEMPOTENCY_KEY_IN_USE. Default 10 s. */
+  waitMs?: number;
+  /** The longest one attempt may run; past it, it is rolled back rather than committed. Default 30 s. */
+  leaseMs?: number;
+  /** 32 bytes (or their base64) that seal the outcomes of `sensitive` mutations (AES-256-GCM). */
+  encryptionKey?: Uint8Array | string;
+  /** Tables of your own (names and scope column); by default those `ensureSchema()` creates. */
+  tables?: Partial<TableLayout>;
+  /** Where the wrapper counts (see `prometheusMetrics`); by default nowhere. */
+  metrics?: IdempotencyMetrics;
+  /** Where it says what went wrong outside any request (counts not stored, an attempt past its lease). */
+  logger?: IdempotencyLogger;
+  /** Outcomes kept in memory to answer retries without a round trip. */
+  cache?: { maxEntries?: number; maxBytes?: number };
+  /** Reads outcomes stored in a format of your own before this package (typed JSON is told apart). */
+  decodeLegacy?: (text: string) => unknown;
+  /** Tests only: where a crash or an outage is simulated. */
+  faults?: IdempotencyFaults;
+}
+
+/** What `createIdempotency` makes: the runner the builder option takes, and the tables' upkeep. */
+export interface Idempotency extends IdempotentExecutor {
+  /** Creates the tables (and indexes) if they are missing. The same SQL ships as `sql/schema.sql`. */
+  ensureSchema(): Promise<void>;
+  readonly tables: TableLayout;
+  readonly ttlMs: number;
+}
+
+/** The exactly-once runner over one database. */
+export function createIdempotency<Tx>(options: IdempotencyOptions<Tx>): Idempotency {
+  const ttlMs = durationMs(options.ttl ?? "24h");
+  const waitMs = options.waitMs ?? 10_000;
+  const leaseMs = options.leaseMs ?? 30_000;
+  const tables = { ...DEFAULT_TABLES, ...options.tables };
+  const logger = options.logger ?? { warn: (details, message) => console.warn(message, details) };
+  const driver = options.driver as IdempotencyDriver;
+  driver.configure?.({ lockTimeoutMs: waitMs, leaseMs });
+  const store = new RecordStore(driver, ttlMs, tables);
+  const key = options.encryptionKey;
+  const executor = new IdempotentExecutor({
+    driver,
+    store,
+    codec: new OutcomeCodec(
+      key === undefined ? undefined : new OutcomeCipher(typeof key === "string" ? Buffer.from(key, "base64") : Buffer.from(key)),
+      options.decodeLegacy,
+    ),
+    cache: new OutcomeCache(options.cache),
+    counts: new PendingCounts(store, logger),
+    metrics: options.metrics ?? noMetrics,
+    logger,
+    waitMs,
+    leaseMs,
+    faults: options.faults,
+  });
+  return Object.assign(executor, {
+    tables,
+    ttlMs,
+    async ensureSchema() {
+      for (const statement of schemaSql(tables).split(";\n")) {
+        if (statement.trim()) await driver.query(statement);
+      }
+    },
+  });
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+function durationMs(value: number | string): number {
+  const match = typeof value === "string" ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(value) : undefined;
+  const ms = typeof value === "number" ? value : match ? Number(match[1]) * UNITS[match[2]!]! : Number.NaN;
+  if (!Number.isFinite(ms) || ms <= 0) throw new Error(`not a duration: ${String(value)} (milliseconds, or such as "24h")`);
+  return ms;
+}

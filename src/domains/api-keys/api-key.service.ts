@@ -2,7 +2,7 @@ import { hashSecret, newSecret } from "../../auth/tokens.ts";
 import { exactJson } from "../../db/json.ts";
 import type { TransactionClient } from "../../db/transaction.ts";
 import { type ApiKey, Prisma, type PrismaClient } from "../../generated/prisma/client.ts";
-import type { MutationScope } from "../../idempotency/resolve-mutation.ts";
+import type { MutationScope } from "../../idempotency/mutation-field.ts";
 import { InvalidInputError } from "../../schema/errors.ts";
 import { requireJsonSize, requireLength } from "../../schema/validation.ts";
 import { findOrCreateIdentity } from "../identities/identity.service.ts";

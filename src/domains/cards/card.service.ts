@@ -1,6 +1,6 @@
 import { sqlState, type TransactionClient } from "../../db/transaction.ts";
 import type { Card, CardOrigin, CardStatus } from "../../generated/prisma/client.ts";
-import type { MutationScope } from "../../idempotency/resolve-mutation.ts";
+import type { MutationScope } from "../../idempotency/mutation-field.ts";
 import { IdentityNotFoundError } from "../identities/identity.errors.ts";
 import type { CardDependencies } from "./card.dependencies.ts";
 import { CardNotFoundError, IdentityHasActiveCardError } from "./card.errors.ts";

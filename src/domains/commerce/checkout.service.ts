@@ -1,5 +1,5 @@
 import type { Order, Payment } from "../../generated/prisma/client.ts";
-import type { MutationScope } from "../../idempotency/resolve-mutation.ts";
+import type { MutationScope } from "../../idempotency/mutation-field.ts";
 import { prepareWallet, takeFunds } from "../wallets/funds.service.ts";
 import { checkLines, customerOf, findOrder, type LineInput, placeOrder, priceLines } from "./order.service.ts";
 import { findPayment, insertPayment } from "./payment.service.ts";

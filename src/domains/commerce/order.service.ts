@@ -1,6 +1,6 @@
 import type { TransactionClient } from "../../db/transaction.ts";
 import { type Order, Prisma, type Product } from "../../generated/prisma/client.ts";
-import type { MutationScope } from "../../idempotency/resolve-mutation.ts";
+import type { MutationScope } from "../../idempotency/mutation-field.ts";
 import { InvalidInputError } from "../../schema/errors.ts";
 import { MAX_AMOUNT } from "../../schema/money.ts";
 import { findOrCreateIdentity } from "../identities/identity.service.ts";

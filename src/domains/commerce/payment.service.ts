@@ -1,6 +1,6 @@
 import type { TransactionClient } from "../../db/transaction.ts";
 import { type Order, type Payment, Prisma } from "../../generated/prisma/client.ts";
-import type { MutationScope } from "../../idempotency/resolve-mutation.ts";
+import type { MutationScope } from "../../idempotency/mutation-field.ts";
 import { prepareWallet, takeFunds } from "../wallets/funds.service.ts";
 import { InsufficientFundsError } from "../wallets/wallet.errors.ts";
 import { OrderNotFoundError, OrderNotPayableError } from "./commerce.errors.ts";

@@ -1,5 +1,5 @@
 import type { Product } from "../../generated/prisma/client.ts";
-import type { MutationScope } from "../../idempotency/resolve-mutation.ts";
+import type { MutationScope } from "../../idempotency/mutation-field.ts";
 import { InvalidInputError } from "../../schema/errors.ts";
 import { MAX_AMOUNT, type Money, requireAsset } from "../../schema/money.ts";
 import { requireLength } from "../../schema/validation.ts";

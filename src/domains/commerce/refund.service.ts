@@ -1,6 +1,6 @@
 import type { TransactionClient } from "../../db/transaction.ts";
 import { type Payment, Prisma, type Refund } from "../../generated/prisma/client.ts";
-import type { MutationScope } from "../../idempotency/resolve-mutation.ts";
+import type { MutationScope } from "../../idempotency/mutation-field.ts";
 import { InvalidInputError } from "../../schema/errors.ts";
 import { type Money, requireMoney } from "../../schema/money.ts";
 import { credit } from "../wallets/funds.service.ts";

@@ -1,5 +1,5 @@
 import { type InventoryReservation, Prisma } from "../../generated/prisma/client.ts";
-import type { MutationScope } from "../../idempotency/resolve-mutation.ts";
+import type { MutationScope } from "../../idempotency/mutation-field.ts";
 import { InvalidInputError } from "../../schema/errors.ts";
 import { requireQuantity, requireSku } from "./product.service.ts";
 import { lockProducts, requireAvailable } from "./stock.service.ts";

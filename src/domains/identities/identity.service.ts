@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from "uuid";
 import type { TransactionClient } from "../../db/transaction.ts";
 import { type Identity, Prisma } from "../../generated/prisma/client.ts";
-import type { MutationScope } from "../../idempotency/resolve-mutation.ts";
+import type { MutationScope } from "../../idempotency/mutation-field.ts";
 import { requireJsonSize, requireLength } from "../../schema/validation.ts";
 import { IdentityAlreadyExistsError } from "./identity.errors.ts";
 

@@ -1,6 +1,6 @@
 import { sqlState } from "../../db/transaction.ts";
 import type { Hold } from "../../generated/prisma/client.ts";
-import type { MutationScope } from "../../idempotency/resolve-mutation.ts";
+import type { MutationScope } from "../../idempotency/mutation-field.ts";
 import { InvalidInputError } from "../../schema/errors.ts";
 import { type Money, requireMoney } from "../../schema/money.ts";
 import { balanceAccount, holdAccount, world } from "../ledger/ledger.accounts.ts";

@@ -1,7 +1,7 @@
 import type { TransactionClient } from "../../db/transaction.ts";
 import { type Hold, Prisma, type PrismaClient } from "../../generated/prisma/client.ts";
 import type { HoldStatus } from "../../generated/prisma/enums.ts";
-import type { MutationScope } from "../../idempotency/resolve-mutation.ts";
+import type { MutationScope } from "../../idempotency/mutation-field.ts";
 import { type Money, requireAmount } from "../../schema/money.ts";
 import { type AccountRef, holdAccount, world } from "../ledger/ledger.accounts.ts";
 import { findPosted, type NewPosting, type PostedTransaction, postTransaction } from "../ledger/ledger.post.ts";

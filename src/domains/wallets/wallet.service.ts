@@ -1,7 +1,7 @@
 import { exactJson } from "../../db/json.ts";
 import type { TransactionClient } from "../../db/transaction.ts";
 import type { Wallet, WalletBalance } from "../../generated/prisma/client.ts";
-import type { MutationScope } from "../../idempotency/resolve-mutation.ts";
+import type { MutationScope } from "../../idempotency/mutation-field.ts";
 import { InvalidInputError } from "../../schema/errors.ts";
 import { requireJsonSize, requireLength } from "../../schema/validation.ts";
 import { BalanceAlreadyExistsError, WalletNotFoundError } from "./wallet.errors.ts";

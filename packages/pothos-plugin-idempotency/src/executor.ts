@@ -1,79 +1,31 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Logger } from "pino";
-import type { OpenTransaction } from "../db/bound-transactions.ts";
-import type { Database } from "../db/database.ts";
-import { isRetryableConflict, type TransactionClient } from "../db/transaction.ts";
-import { databaseBusy } from "../http/database-busy.ts";
-import { UserError, type UserErrorClass } from "../schema/errors.ts";
+import { isRetryableConflict } from "./database-errors.ts";
+import type { IdempotencyDriver, OpenTransaction } from "./driver.ts";
 import { commitFailed } from "./error-outcome.ts";
-import { clientMutationIdInUse, clientMutationIdReused } from "./errors.ts";
+import { clientMutationIdInUse, clientMutationIdReused, databaseBusy } from "./errors.ts";
 import { differingFields } from "./fingerprint.ts";
-import type { IdempotencyMetrics } from "./metrics.ts";
 import type { OutcomeCache } from "./outcome-cache.ts";
 import type { Outcome, OutcomeCodec, SealedOutcome } from "./outcome-codec.ts";
 import type { PendingCounts } from "./pending-counts.ts";
-import { type RecordRef, type RecordStore, slotOf } from "./record-store.ts";
-import { sweepKey } from "./sweeper.ts";
-
-export type ExecutionStatus = "EXECUTED" | "REPLAYED";
-
-export interface IdempotentRequest extends RecordRef {
-  mutation: string;
-  fingerprint: string;
-  /** The input as fingerprinted (canonical JSON): kept with the record, to say what a reuse changed. */
-  canonicalInput: string;
-  /** The outcome holds secrets: encrypt it (and the input) at rest. */
-  sensitive: boolean;
-  errorClasses: readonly UserErrorClass[];
-  /** The side effects, run at most once per key, in the transaction that stores the outcome. */
-  execute(tx: TransactionClient, scope: ExecutionScope): Promise<Record<string, unknown>>;
-}
-
-/** What the transaction offers the mutation besides its client. */
-export interface ExecutionScope {
-  /**
-   * Marks the work so far as kept even if the mutation then answers with a UserError: that answer
-   * rolls back only what came after (housekeeping that must stick, such as expiring a hold).
-   */
-  checkpoint(): Promise<void>;
-  /**
-   * Says the answer is what an earlier run of this key and input made, found by the ids only they
-   * give, after that run's stored outcome expired: nothing ran again, so it is REPLAYED. It is
-   * stored as the key's outcome from now on, like any answer. Returns what it is given.
-   */
-  foundEarlier<T>(answer: T): T;
-}
-
-export interface IdempotentResult {
-  status: ExecutionStatus;
-  outcome: Outcome;
-}
-
-/** Test hooks: the points where a crash or an outage is simulated. */
-export interface IdempotencyFaults {
-  /** Runs after the side effects, inside the transaction, before the outcome is stored and committed. */
-  beforeCommit?(mutation: string): void | Promise<void>;
-}
-
-/** What the resolvers run mutations through: the executor below, or the benchmark's baseline without it. */
-export interface MutationRunner {
-  run(request: IdempotentRequest): Promise<IdempotentResult>;
-  /** Replays this process counted but has not yet added to the record. */
-  replaysNotStored(ref: RecordRef): number;
-  /** An attempt at the key running now, in this process or another sharing the database. */
-  running(ref: RecordRef): Promise<{ mutation: string; startedAt: Date } | undefined>;
-  flushCounts(): Promise<void>;
-  close(): Promise<void>;
-}
+import { type RecordRef, type RecordStore, type SweepResult, slotOf } from "./record-store.ts";
+import type {
+  ExecutionScope,
+  IdempotencyFaults,
+  IdempotencyLogger,
+  IdempotencyMetrics,
+  IdempotentRequest,
+  IdempotentResult,
+  MutationRunner,
+} from "./types.ts";
 
 export interface ExecutorOptions {
-  db: Database;
+  driver: IdempotencyDriver;
   store: RecordStore;
   codec: OutcomeCodec;
   cache: OutcomeCache;
   counts: PendingCounts;
   metrics: IdempotencyMetrics;
-  logger: Logger;
+  logger: IdempotencyLogger;
   waitMs: number;
   /** The longest one attempt may run; past it, it is rolled back rather than committed. */
   leaseMs: number;
@@ -114,7 +66,7 @@ export class IdempotentExecutor implements MutationRunner {
   constructor(private readonly options: ExecutorOptions) {
     // After a failover or a restore the database may have lost outcomes this process cached: every
     // server then answers a key from what its database holds, and all answer it alike.
-    options.db.onDiscontinuity((reason) => {
+    options.driver.onDiscontinuity?.((reason) => {
       options.cache.clear();
       options.metrics.cacheResets.inc();
       options.logger.warn({ reason }, "dropped the cache of stored outcomes: the database may no longer hold them");
@@ -143,11 +95,17 @@ export class IdempotentExecutor implements MutationRunner {
   async running(ref: RecordRef): Promise<{ mutation: string; startedAt: Date } | undefined> {
     const flight = this.flights.get(slotOf(ref));
     if (flight) return { mutation: flight.mutation, startedAt: flight.startedAt };
-    return this.options.db.kind === "postgresql" ? this.options.store.running(ref) : undefined;
+    return this.options.driver.shared ? this.options.store.running(ref) : undefined;
   }
 
   flushCounts(): Promise<void> {
     return this.options.counts.flush();
+  }
+
+  /** Stores the counts still in memory, then deletes expired records (see RecordStore.sweepExpired). */
+  async sweep(options: { batchSize?: number } = {}): Promise<SweepResult> {
+    await this.flushCounts();
+    return this.options.store.sweepExpired(options);
   }
 
   close(): Promise<void> {
@@ -185,8 +143,8 @@ export class IdempotentExecutor implements MutationRunner {
 
   /** One transaction: claim the key, then replay what it holds, or run the mutation and store its outcome. */
   private async attempt(request: IdempotentRequest, stored: (outcome: Stored) => void): Promise<IdempotentResult> {
-    const { db, store, metrics } = this.options;
-    const t = await db.begin();
+    const { driver, store, metrics } = this.options;
+    const t = await driver.begin();
     let open = true;
     try {
       // Any other lock or statement timeout of the claim (a locked table) is the database's, not
@@ -213,7 +171,7 @@ export class IdempotentExecutor implements MutationRunner {
           );
         case "stale":
           // Its counts go into the daily totals with it (those still in memory land on its successor).
-          await t.run(() => sweepKey(db.prisma, request));
+          await store.sweepKey(t, request);
           // The sweep is not the mutation's: an answering UserError rolls back to after it (else the
           // old record would be back, and the new one could not be stored).
           await t.send("SAVEPOINT onceql_mutation");
@@ -229,7 +187,7 @@ export class IdempotentExecutor implements MutationRunner {
 
   /** Runs the mutation in the claimed transaction and commits its outcome with its effects. */
   private async execute(t: OpenTransaction, request: IdempotentRequest, stored: (outcome: Stored) => void): Promise<IdempotentResult> {
-    const { db, store, metrics, cache, faults } = this.options;
+    const { store, metrics, cache, faults } = this.options;
     const labels = { mutation: request.mutation };
     const started = Date.now();
     metrics.inFlight.inc(labels);
@@ -249,7 +207,7 @@ export class IdempotentExecutor implements MutationRunner {
       let outcome: Outcome;
       let rollbackTo: string | undefined;
       try {
-        outcome = { ok: true, payload: await t.run(() => request.execute(db.prisma, scope)) };
+        outcome = { ok: true, payload: await t.run((tx) => request.execute(tx, scope)) };
       } catch (error) {
         if (!this.isExpected(error, request)) throw error;
         // The answer is stored in this transaction; what the mutation had begun is rolled back.
@@ -283,9 +241,9 @@ export class IdempotentExecutor implements MutationRunner {
     }
   }
 
-  /** A UserError this mutation declares: an answer to store, not a failure. */
-  private isExpected(error: unknown, request: IdempotentRequest): error is UserError {
-    return error instanceof UserError && request.errorClasses.some((errorClass) => error instanceof errorClass);
+  /** An error this mutation declares: an answer to store, not a failure. */
+  private isExpected(error: unknown, request: IdempotentRequest): error is Error {
+    return error instanceof Error && request.errorClasses.some((errorClass) => error instanceof errorClass);
   }
 
   /** Waits for this process' own attempt at the key, with the same input; its outcome once stored. */
@@ -327,7 +285,11 @@ export class IdempotentExecutor implements MutationRunner {
   }
 
   private seal(outcome: Outcome, request: IdempotentRequest): SealedOutcome {
-    return this.options.codec.seal(outcome, { sensitive: request.sensitive, boundTo: boundTo(request) });
+    return this.options.codec.seal(outcome, {
+      sensitive: request.sensitive,
+      boundTo: boundTo(request),
+      errorClasses: request.errorClasses,
+    });
   }
 
   private sealInput(request: IdempotentRequest): SealedOutcome {
@@ -342,5 +304,5 @@ export class IdempotentExecutor implements MutationRunner {
 const timedOut: unique symbol = Symbol("timed out");
 
 function boundTo(ref: RecordRef): string {
-  return `${ref.workspaceId}:${ref.clientMutationId}`;
+  return `${ref.scope}:${ref.clientMutationId}`;
 }

@@ -1,8 +1,8 @@
 import { type DefinitionNode, type ExecutionResult, GraphQLError, type GraphQLFormattedError, getOperationAST, Kind } from "graphql";
 import type { Plugin } from "graphql-yoga";
-import type { Context } from "../context.ts";
 import { type ErrorOutcome, withOutcome } from "./error-outcome.ts";
-import type { MutationLogEntry } from "./resolve-mutation.ts";
+import { existingRequestState } from "./request-state.ts";
+import type { MutationLogEntry } from "./types.ts";
 
 /**
  * Reports each mutation field's key and status in `extensions.idempotency`, sets
@@ -13,7 +13,7 @@ import type { MutationLogEntry } from "./resolve-mutation.ts";
  * mutation request outside any field (invalid, unauthenticated, rate limited, the database
  * unreachable while authenticating) ran nothing: NOT_STORED too.
  */
-export function idempotencyResponsePlugin(): Plugin<Context> {
+export function useIdempotency(): Plugin {
   const replayed = new WeakSet<Request>();
   /** Requests with a mutation in their document: their errors outside any field (refused before running) say NOT_STORED. */
   const mutations = new WeakSet<Request>();
@@ -36,13 +36,12 @@ export function idempotencyResponsePlugin(): Plugin<Context> {
       return {
         onExecuteDone({ args, result, setResult }) {
           if (Symbol.asyncIterator in result) return;
-          const ctx = args.contextValue as Context;
-          const entries = ctx.mutationLog ?? [];
+          const ctx = args.contextValue as { request: Request };
+          const state = existingRequestState(ctx);
+          const entries = state?.log ?? [];
           const mutation = getOperationAST(args.document, args.operationName)?.operation === "mutation";
           const errors =
-            mutation && result.errors?.length
-              ? result.errors.map((error) => outcomeOn(error, entries, ctx.mutationFailures))
-              : result.errors;
+            mutation && result.errors?.length ? result.errors.map((error) => outcomeOn(error, entries, state?.failures)) : result.errors;
           if (!entries.length && errors === result.errors) return;
           if (entries.some((entry) => entry.status === "REPLAYED")) replayed.add(ctx.request);
           setResult({ ...result, errors, ...(entries.length ? { extensions: { ...result.extensions, idempotency: entries } } : {}) });

@@ -1,14 +1,12 @@
 import { Counter, Gauge, type Registry } from "prom-client";
+import type { IdempotencyMetrics } from "./types.ts";
 
-export interface IdempotencyMetrics {
-  executions: Counter<"mutation">;
-  replays: Counter<"mutation">;
-  conflicts: Counter<"mutation">;
-  inFlight: Gauge<"mutation">;
-  cacheResets: Counter;
-}
-
-export function createIdempotencyMetrics(registry: Registry): IdempotencyMetrics {
+/**
+ * The wrapper's metrics, registered with prom-client: `onceql_idempotency_executions_total`,
+ * `_replays_total`, `_conflicts_total` (counters), `onceql_idempotency_in_flight` (a gauge), each
+ * labelled by `mutation`, and `onceql_idempotency_cache_resets_total`.
+ */
+export function prometheusMetrics(registry: Registry): IdempotencyMetrics {
   const labelNames = ["mutation"] as const;
   const registers = [registry];
   return {

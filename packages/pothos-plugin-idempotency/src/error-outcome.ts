@@ -1,6 +1,5 @@
 import { GraphQLError } from "graphql";
-import { isDatabaseUnavailable } from "../db/availability.ts";
-import { sqlState } from "../db/transaction.ts";
+import { isDatabaseUnavailable, sqlState } from "./database-errors.ts";
 
 /**
  * What an error of a mutation field says of its key (`extensions.outcome`): its outcome is

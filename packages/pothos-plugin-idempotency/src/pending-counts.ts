@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Logger } from "pino";
 import { type RecordRef, type RecordStore, slotOf } from "./record-store.ts";
+import type { IdempotencyLogger } from "./types.ts";
 
 interface Counts {
   ref: RecordRef;
@@ -20,7 +20,7 @@ export class PendingCounts {
 
   constructor(
     private readonly store: RecordStore,
-    private readonly logger: Logger,
+    private readonly logger: IdempotencyLogger,
     intervalMs = 250,
   ) {
     this.timer = setInterval(() => void this.flush(), intervalMs);

@@ -1,0 +1,230 @@
+/** The rows each statement of a script returned, in order. */
+export type ScriptResult = Record<string, unknown>[][];
+
+/** A value written into a script: text is escaped as a literal; numbers must be integers. */
+export type SqlValue = string | number | boolean | null;
+
+/**
+ * A statement the wrapper runs on every attempt. On PostgreSQL it is prepared once per connection
+ * (the first script sent on a connection carries its PREPARE), so the server neither parses nor
+ * plans it again; the script then holds only `EXECUTE name(values)`. `params` are the types of
+ * $1, $2, ... in `sql`.
+ */
+export interface Statement {
+  name: string;
+  params: readonly string[];
+  sql: string;
+}
+
+/**
+ * One attempt's transaction, driven by the wrapper on one connection: its own statements go
+ * straight to the connection (several in one round trip), and the mutation's own queries, made
+ * inside `run` through `tx`, go into the same transaction.
+ */
+export interface OpenTransaction<Tx = unknown> {
+  /** Runs statements whose values are written in with `literal` or `call`, in one round trip. */
+  send(script: string): Promise<ScriptResult>;
+  /** A string as an SQL literal, escaped by the driver. */
+  literal(value: string): string;
+  /** `statement` with these values, as one statement of the next script sent (see Statement). */
+  call(statement: Statement, values: readonly SqlValue[]): string;
+  /** Runs the mutation with the transaction's client. */
+  run<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Sends `lastScript`, then commits: one round trip. */
+  commit(lastScript: string): Promise<ScriptResult>;
+  /** Rolls back and gives the connection back; never throws (a broken connection is dropped). */
+  rollback(): Promise<void>;
+}
+
+/**
+ * What the wrapper needs of a database: PostgreSQL (or PGlite, PostgreSQL in WebAssembly) reached
+ * through some client. `pgDriver` (node-postgres), `prismaDriver` and `pgliteDriver` are the ones
+ * shipped; `Tx` is what a mutation's `run` gets to make its effects with.
+ */
+export interface IdempotencyDriver<Tx = unknown> {
+  /**
+   * Whether other processes may share the database (PostgreSQL), so that an attempt at a key may
+   * be running elsewhere; false for a database only this process can open (PGlite).
+   */
+  readonly shared: boolean;
+  /** Begins an attempt's transaction on a connection of its own. */
+  begin(): Promise<OpenTransaction<Tx>>;
+  /**
+   * Statements outside any attempt (replay counts, sweeps, who holds a key), with `$1`-style
+   * parameters. Their commits need not be durable (counters), so a driver may send them through
+   * a pool with `synchronous_commit` off.
+   */
+  query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: Row[] }>;
+  /**
+   * Calls `listener` when the database may no longer hold what this process saw it commit (its
+   * connections were cut, or it is another server now: a failover, a restore), so the cache of
+   * stored outcomes is dropped.
+   */
+  onDiscontinuity?(listener: (reason: string) => void): void;
+  /**
+   * Told the runner's bounds once: how long a duplicate waits on a key's lock, and how long an
+   * attempt may run. A driver whose sessions do not carry them already sets them per attempt.
+   */
+  configure?(settings: { lockTimeoutMs: number; leaseMs: number }): void;
+}
+
+export function sqlValue(value: SqlValue, literal: (text: string) => string): string {
+  if (value === null) return "NULL";
+  if (typeof value === "boolean") return value ? "TRUE" : "FALSE";
+  if (typeof value === "number") {
+    if (!Number.isSafeInteger(value)) throw new Error(`not an integer: ${value}`);
+    return String(value);
+  }
+  return literal(value);
+}
+
+function checkArity(statement: Statement, values: readonly SqlValue[]): void {
+  if (values.length !== statement.params.length) {
+    throw new Error(`${statement.name} takes ${statement.params.length} values, got ${values.length}`);
+  }
+}
+
+/** A statement written out in full, its values cast to their types: for a connection that prepares nothing. */
+export function inlineCall(statement: Statement, values: readonly SqlValue[], literal: (text: string) => string): string {
+  checkArity(statement, values);
+  return statement.sql.replace(/\$(\d+)/g, (_, n: string) => {
+    const index = Number(n) - 1;
+    return `(${sqlValue(values[index]!, literal)})::${statement.params[index]}`;
+  });
+}
+
+/** PostgreSQL's own quoting of a string literal (standard_conforming_strings on, as since 9.1). */
+export function quoteLiteral(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** What of a node-postgres pooled client the wrapper uses: all of it public API. */
+export interface PgPoolClient {
+  query(text: string): Promise<{ rows: Record<string, unknown>[] } | { rows: Record<string, unknown>[] }[]>;
+  escapeLiteral(value: string): string;
+  on(event: "error", listener: (error: Error) => void): void;
+  removeListener(event: "error", listener: (error: Error) => void): void;
+  release(error?: Error | boolean): void;
+}
+
+/**
+ * An attempt on a pooled node-postgres connection of its own, whose BEGIN goes out with the first
+ * script (no round trip of its own). The mutation's queries, made inside `run`, go to `enter`,
+ * which gives them this connection (the client itself, or a Prisma client bound to it).
+ */
+export class PgScriptTransaction<Tx> implements OpenTransaction<Tx> {
+  /** The statements each connection has prepared. */
+  private static readonly prepared = new WeakMap<PgPoolClient, Set<string>>();
+  private begun = false;
+  private ended = false;
+  /** Statements called since the last script that this connection has not prepared yet. */
+  private readonly toPrepare = new Map<string, Statement>();
+  /** A script that carried PREPAREs failed (which of them ran is unknown), or one found them wrong: the connection is dropped. */
+  private unsure = false;
+  // A connection that fails while checked out emits here (the pool listens only to idle ones);
+  // the query in flight fails with it, and the connection is then dropped, not reused.
+  private readonly onError = () => {};
+
+  constructor(
+    private readonly client: PgPoolClient,
+    private readonly enter: <T>(work: (tx: Tx) => Promise<T>) => Promise<T>,
+    /** Statements sent right after BEGIN, with the first script (SET LOCAL settings). */
+    private readonly settings: readonly string[] = [],
+  ) {
+    client.on("error", this.onError);
+  }
+
+  async send(script: string): Promise<ScriptResult> {
+    const prepares = [...this.toPrepare.values()].map(
+      (statement) => `PREPARE ${statement.name}(${statement.params.join(", ")}) AS ${statement.sql}`,
+    );
+    const prelude = [...prepares, ...(this.begun ? [] : ["BEGIN", ...this.settings])];
+    this.begun = true;
+    let result: Awaited<ReturnType<PgPoolClient["query"]>>;
+    try {
+      result = await this.client.query(prelude.length > 0 ? `${prelude.join(";\n")};\n${script}` : script);
+    } catch (error) {
+      // Also when a prepared statement is missing (26000) or its plan no longer fits a changed
+      // table (0A000): a new connection prepares them afresh.
+      const code = (error as { code?: unknown }).code;
+      if (prepares.length > 0 || code === "26000" || code === "0A000") this.unsure = true;
+      throw error;
+    }
+    if (prepares.length > 0) {
+      const prepared = PgScriptTransaction.prepared.get(this.client) ?? new Set();
+      for (const name of this.toPrepare.keys()) prepared.add(name);
+      PgScriptTransaction.prepared.set(this.client, prepared);
+      this.toPrepare.clear();
+    }
+    const rows = (Array.isArray(result) ? result : [result]).map((statement) => statement.rows ?? []);
+    return rows.slice(prelude.length);
+  }
+
+  literal(value: string): string {
+    return this.client.escapeLiteral(value);
+  }
+
+  call(statement: Statement, values: readonly SqlValue[]): string {
+    checkArity(statement, values);
+    if (!PgScriptTransaction.prepared.get(this.client)?.has(statement.name)) this.toPrepare.set(statement.name, statement);
+    return `EXECUTE ${statement.name}(${values.map((value) => sqlValue(value, (text) => this.literal(text))).join(", ")})`;
+  }
+
+  async run<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    if (!this.begun) await this.send("SELECT 1");
+    return this.enter(work);
+  }
+
+  async commit(lastScript: string): Promise<ScriptResult> {
+    let results: ScriptResult;
+    try {
+      results = await this.send(`${lastScript};\nCOMMIT`);
+    } catch (error) {
+      await this.rollback();
+      throw error;
+    }
+    this.release();
+    return results.slice(0, -1);
+  }
+
+  async rollback(): Promise<void> {
+    if (this.ended) return;
+    const failed = this.begun
+      ? await this.client.query("ROLLBACK").then(
+          () => undefined,
+          (error: Error) => error,
+        )
+      : undefined;
+    // A connection that could not even roll back, or whose prepared statements are in doubt, is
+    // closed rather than given back.
+    this.release(failed ?? (this.unsure ? new Error("prepared statements in doubt") : undefined));
+  }
+
+  private release(error?: Error): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.client.removeListener("error", this.onError);
+    this.client.release(error);
+  }
+}
+
+/**
+ * The same transaction with every statement reported to `onQuery` before it is sent (a query log,
+ * for tests that count statements).
+ */
+export function reportingStatements<Tx>(transaction: OpenTransaction<Tx>, onQuery: (sql: string) => void): OpenTransaction<Tx> {
+  return {
+    literal: (value) => transaction.literal(value),
+    call: (statement, values) => transaction.call(statement, values),
+    run: (work) => transaction.run(work),
+    rollback: () => transaction.rollback(),
+    send: (script) => {
+      onQuery(script);
+      return transaction.send(script);
+    },
+    commit: (lastScript) => {
+      onQuery(lastScript);
+      return transaction.commit(lastScript);
+    },
+  };
+}
