@@ -1,7 +1,4 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { print } from "graphql";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { sweepExpired } from "../../src/idempotency/sweeper.ts";
 import {
   AdjustInventoryDocument,
   CheckoutDocument,
@@ -18,7 +15,10 @@ import {
   DebitWalletDocument,
   SetCardStatusDocument,
   VoidHoldDocument,
-} from "../../src/sdk/generated.ts";
+} from "@onceql/client";
+import { print } from "graphql";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { sweepExpired } from "../../src/idempotency/sweeper.ts";
 import { newOrder, newProduct } from "../helpers/commerce.ts";
 import { createPostgresDatabase, postgresAvailable } from "../helpers/databases.ts";
 import { startTestIssuer, type TestIssuer } from "../helpers/issuer.ts";
