@@ -1,9 +1,9 @@
 // Gives a user a card, loses the answer on purpose and retries: the retry is a replay, the same
 // card, never a second one at the issuer. Then freezes the card and activates it again. Run against
 // a server (`npm start` runs an issuer simulator when ONCEQL_ISSUER_URL is unset):
-//   ONCEQL_URL=http://127.0.0.1:4000/graphql ONCEQL_TOKEN=oq_ws_... npx tsx examples/cards.ts
+//   ONCEQL_URL=http://127.0.0.1:4000/graphql ONCEQL_TOKEN=oq_ws_... npx tsx --conditions=onceql-source examples/cards.ts
 import { randomUUID } from "node:crypto";
-import { createClient } from "onceql";
+import { createClient } from "@onceql/client";
 
 const onceql = createClient({ url: process.env.ONCEQL_URL ?? "http://127.0.0.1:4000/graphql", token: process.env.ONCEQL_TOKEN ?? "" });
 

@@ -1,8 +1,8 @@
 // Creates an API key for a user, loses the answer on purpose, and retries: the retry is a replay,
 // the same key and secret, never a second key. Run against a server:
-//   ONCEQL_URL=http://127.0.0.1:4000/graphql ONCEQL_TOKEN=oq_ws_... npx tsx examples/create-key.ts
+//   ONCEQL_URL=http://127.0.0.1:4000/graphql ONCEQL_TOKEN=oq_ws_... npx tsx --conditions=onceql-source examples/create-key.ts
 import { randomUUID } from "node:crypto";
-import { createClient } from "onceql";
+import { createClient } from "@onceql/client";
 
 const onceql = createClient({ url: process.env.ONCEQL_URL ?? "http://127.0.0.1:4000/graphql", token: process.env.ONCEQL_TOKEN ?? "" });
 

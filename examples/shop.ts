@@ -1,9 +1,9 @@
 // A shop on the ledger: two products, an order that reserves both, its payment from a wallet (a
 // retry is a replay: one charge), a partial refund, and a checkout that pays in one step. Run
 // against a server:
-//   ONCEQL_URL=http://127.0.0.1:4000/graphql ONCEQL_TOKEN=oq_ws_... npx tsx examples/shop.ts
+//   ONCEQL_URL=http://127.0.0.1:4000/graphql ONCEQL_TOKEN=oq_ws_... npx tsx --conditions=onceql-source examples/shop.ts
 import { randomUUID } from "node:crypto";
-import { createClient } from "onceql";
+import { createClient } from "@onceql/client";
 
 const onceql = createClient({ url: process.env.ONCEQL_URL ?? "http://127.0.0.1:4000/graphql", token: process.env.ONCEQL_TOKEN ?? "" });
 const cents = (value: number) => ({ asset: "USD/2", value: String(value) });

@@ -1,9 +1,9 @@
 // A wallet on the double-entry ledger: credits, a promotional balance that expires, a pending debit
 // that takes from the promotion first, confirmed in part; its retry is a replay with the same hold
 // and postings. Run against a server:
-//   ONCEQL_URL=http://127.0.0.1:4000/graphql ONCEQL_TOKEN=oq_ws_... npx tsx examples/wallets.ts
+//   ONCEQL_URL=http://127.0.0.1:4000/graphql ONCEQL_TOKEN=oq_ws_... npx tsx --conditions=onceql-source examples/wallets.ts
 import { randomUUID } from "node:crypto";
-import { createClient } from "onceql";
+import { createClient } from "@onceql/client";
 
 const onceql = createClient({ url: process.env.ONCEQL_URL ?? "http://127.0.0.1:4000/graphql", token: process.env.ONCEQL_TOKEN ?? "" });
 const cents = (value: number) => ({ asset: "USD/2", value: String(value) });

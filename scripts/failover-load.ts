@@ -1,4 +1,4 @@
-import type { OnceqlClient } from "../src/index.ts";
+import type { OnceqlClient } from "@onceql/client";
 
 export const KINDS = ["createKey", "creditWallet", "createIdentity"] as const;
 

@@ -12,12 +12,12 @@
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
+import { createClient, type OnceqlClient } from "@onceql/client";
 import pg from "pg";
 import { createWorkspace } from "../src/auth/workspaces.ts";
 import { openDatabase } from "../src/db/database.ts";
 import { applyMigrations } from "../src/db/migrations.ts";
 import { formatAudit, verifyLedger } from "../src/domains/ledger/ledger.verify.ts";
-import { createClient, type OnceqlClient } from "../src/index.ts";
 import { startIssuerSimulator } from "../src/issuer-simulator/server.ts";
 import { ServerProcess } from "./fleet.ts";
 import { adminSql, databaseUrlOnAdminServer } from "./postgres-admin.ts";

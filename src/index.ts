@@ -1,13 +1,13 @@
 /**
  * onceql as a library: `createServer` starts the same server `npm start` does, configured with
- * options rather than environment variables; `createClient` is the typed SDK with safe retries.
+ * options rather than environment variables. The typed SDK (`createClient`) is its own package,
+ * @onceql/client (packages/client).
  */
 import { type ConfigOptions, configFromOptions } from "./config.ts";
 import { type RunningServer, startServer } from "./server.ts";
 
 export type { ConfigOptions } from "./config.ts";
 export { ConfigError } from "./config.ts";
-export * from "./sdk/client.ts";
 export type { RunningServer } from "./server.ts";
 
 export async function createServer(options: ConfigOptions = {}): Promise<RunningServer> {

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { ProductFieldsFragment } from "../../src/sdk/generated.ts";
+import type { ProductFieldsFragment } from "@onceql/client";
 import type { TestApp } from "./test-app.ts";
 import { USD } from "./wallets.ts";
 

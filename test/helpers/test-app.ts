@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Server } from "node:http";
+import { type ClientOptions, createClient, type IdempotencyEntry, type OnceqlClient } from "@onceql/client";
 import type { IdempotencyFaults } from "@onceql/pothos-plugin-idempotency";
 import { type DocumentNode, type GraphQLFormattedError, print } from "graphql";
 import pino, { type Logger } from "pino";
@@ -7,7 +8,6 @@ import { type App, createApp } from "../../src/app.ts";
 import { createWorkspace } from "../../src/auth/workspaces.ts";
 import { type Config, loadConfig, sessionSettings } from "../../src/config.ts";
 import { type Database, openDatabase } from "../../src/db/database.ts";
-import { type ClientOptions, createClient, type IdempotencyEntry, type OnceqlClient } from "../../src/sdk/client.ts";
 import { closeHttp, listen, urlOf } from "../../src/server.ts";
 import { pgliteDatabase } from "./databases.ts";
 

@@ -1,6 +1,6 @@
+import { CreateWalletDocument, type CreateWalletMutation, OnceqlError } from "@onceql/client";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CreateWalletDocument, type CreateWalletMutation, OnceqlError } from "../../src/sdk/client.ts";
 import { createPostgresDatabase, postgresAvailable } from "../helpers/databases.ts";
 import { startTestApp, type TestApp } from "../helpers/test-app.ts";
 

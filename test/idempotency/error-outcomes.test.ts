@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { OnceqlError } from "@onceql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OnceqlError } from "../../src/sdk/client.ts";
 import { CREATE_IDENTITY, CREATE_KEY } from "../helpers/operations.ts";
 import { startTestApp, type TestApp } from "../helpers/test-app.ts";
 

@@ -1,6 +1,4 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { print } from "graphql";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   AdjustInventoryDocument,
   CheckoutDocument,
@@ -17,7 +15,9 @@ import {
   DebitWalletDocument,
   SetCardStatusDocument,
   VoidHoldDocument,
-} from "../../src/sdk/generated.ts";
+} from "@onceql/client";
+import { print } from "graphql";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { newOrder, newProduct } from "../helpers/commerce.ts";
 import { createPostgresDatabase, postgresAvailable } from "../helpers/databases.ts";
 import { startTestIssuer, type TestIssuer } from "../helpers/issuer.ts";

@@ -1,5 +1,5 @@
+import { OnceqlError } from "@onceql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OnceqlError } from "../../src/sdk/client.ts";
 import { startTestApp, type TestApp } from "../helpers/test-app.ts";
 import { credit, newWallet, USD } from "../helpers/wallets.ts";
 

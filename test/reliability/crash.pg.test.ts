@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createClient } from "onceql";
+import { createClient } from "@onceql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ServerProcess } from "../../scripts/fleet.ts";
 import { createWorkspace } from "../../src/auth/workspaces.ts";

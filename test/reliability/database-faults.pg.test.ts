@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { createClient, createServer, type RunningServer } from "onceql";
+import { createClient } from "@onceql/client";
+import { createServer, type RunningServer } from "onceql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTcpProxy } from "../../scripts/tcp-proxy.ts";
 import { createWorkspace } from "../../src/auth/workspaces.ts";

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
+import { createClient } from "@onceql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ServerProcess } from "../../scripts/fleet.ts";
 import { createWorkspace } from "../../src/auth/workspaces.ts";
 import { type Database, openDatabase } from "../../src/db/database.ts";
-import { createClient } from "../../src/sdk/client.ts";
 import { createPostgresDatabase, postgresAvailable } from "../helpers/databases.ts";
 import { startTestIssuer, type TestIssuer } from "../helpers/issuer.ts";
 import { CREATE_IDENTITY, CREATE_KEY, UPDATE_KEY } from "../helpers/operations.ts";

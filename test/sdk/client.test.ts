@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createClient, createServer, OnceqlError, type RunningServer } from "onceql";
+import { createClient, OnceqlError } from "@onceql/client";
+import { createServer, type RunningServer } from "onceql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFlakyProxy } from "../helpers/flaky-proxy.ts";
 

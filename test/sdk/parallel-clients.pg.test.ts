@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { createClient } from "onceql";
+import { createClient } from "@onceql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPostgresDatabase, postgresAvailable } from "../helpers/databases.ts";
 import { startTestApp, type TestApp } from "../helpers/test-app.ts";

@@ -1,13 +1,13 @@
-import pino from "pino";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { freePort } from "../../../scripts/fleet.ts";
 import {
   CreateCardDocument,
   type CreateCardMutation,
   type CreateCardMutationVariables,
   IdentityCardsDocument,
   type IdentityCardsQuery,
-} from "../../../src/sdk/generated.ts";
+} from "@onceql/client";
+import pino from "pino";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { freePort } from "../../../scripts/fleet.ts";
 import { startTestIssuer, type TestIssuer } from "../../helpers/issuer.ts";
 import { startTestApp, type TestApp } from "../../helpers/test-app.ts";
 

@@ -1,5 +1,5 @@
+import { CreateCardDocument, type CreateCardMutation } from "@onceql/client";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { CreateCardDocument, type CreateCardMutation } from "../../../src/sdk/generated.ts";
 import { startTestIssuer, type TestIssuer } from "../../helpers/issuer.ts";
 import { startCountingApp } from "../../helpers/query-log.ts";
 

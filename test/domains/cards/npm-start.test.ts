@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { createClient } from "@onceql/client";
 import { afterAll, expect, it } from "vitest";
-import { createClient, createServer } from "../../../src/index.ts";
+import { createServer } from "../../../src/index.ts";
 
 const dataDir = mkdtempSync(path.join(tmpdir(), "onceql-cards-start-"));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));

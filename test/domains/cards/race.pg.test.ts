@@ -1,5 +1,5 @@
+import { CreateCardDocument, type CreateCardMutation } from "@onceql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CreateCardDocument, type CreateCardMutation } from "../../../src/sdk/generated.ts";
 import { createPostgresDatabase, postgresAvailable } from "../../helpers/databases.ts";
 import { startTestIssuer, type TestIssuer } from "../../helpers/issuer.ts";
 import { startTestApp, type TestApp } from "../../helpers/test-app.ts";

@@ -1,4 +1,3 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   CardDocument,
   type CardQuery,
@@ -7,7 +6,8 @@ import {
   SetCardStatusDocument,
   type SetCardStatusMutation,
   type SetCardStatusMutationVariables,
-} from "../../../src/sdk/generated.ts";
+} from "@onceql/client";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startTestIssuer, type TestIssuer } from "../../helpers/issuer.ts";
 import { startTestApp, type TestApp } from "../../helpers/test-app.ts";
 

@@ -1,6 +1,6 @@
+import { OrdersDocument, type OrdersQuery } from "@onceql/client";
 import { print } from "graphql";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { OrdersDocument, type OrdersQuery } from "../../../src/sdk/generated.ts";
 import { newProduct } from "../../helpers/commerce.ts";
 import { startCountingApp } from "../../helpers/query-log.ts";
 import { as } from "../../helpers/typed.ts";

@@ -1,6 +1,6 @@
+import { WalletDocument, type WalletQuery } from "@onceql/client";
 import { print } from "graphql";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { WalletDocument, type WalletQuery } from "../../../src/sdk/generated.ts";
 import { startCountingApp } from "../../helpers/query-log.ts";
 import { credit, newBalance, newWallet, USD } from "../../helpers/wallets.ts";
 

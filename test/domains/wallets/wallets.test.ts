@@ -1,5 +1,5 @@
+import type { DebitWalletInput } from "@onceql/client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { DebitWalletInput } from "../../../src/sdk/generated.ts";
 import { startTestApp, type TestApp } from "../../helpers/test-app.ts";
 import { as } from "../../helpers/typed.ts";
 import { balancesOf, credit, expectLedgerSound, newBalance, newWallet, USD } from "../../helpers/wallets.ts";

@@ -1,10 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { ClientError, GraphQLClient } from "graphql-request";
+import { GraphQLClient } from "graphql-request";
 import { getSdk } from "./generated.ts";
 import { OnceqlError, retryDecision } from "./retry-policy.ts";
-
-export * from "./generated.ts";
-export { type ErrorOutcome, OnceqlError } from "./retry-policy.ts";
 
 type Sdk = ReturnType<typeof getSdk>;
 
@@ -116,5 +113,3 @@ function withKey(variables: Record<string, unknown> | undefined): Record<string,
   if ((input as { clientMutationId?: unknown }).clientMutationId != null) return variables;
   return { ...variables, input: { ...input, clientMutationId: crypto.randomUUID() } };
 }
-
-export { ClientError };

@@ -1,0 +1,355 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import ts from "typescript";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestApp, type TestApp } from "../helpers/test-app.ts";
+
+/**
+ * @onceql/client as an application gets it: `npm pack` of packages/client (whose prepack builds
+ * dist with declarations), the tarball installed into an empty project together with graphql and
+ * nothing else (what the package's README says to install), and the package imported from a plain
+ * .mjs run by Node and from a .ts file type-checked against the published declarations, each
+ * replaying a mutation against the app.
+ *
+ * The pack runs in a copy of the package (its package.json, README.md, tsconfig.build.json and src,
+ * the repository's node_modules linked in for tsc, graphql and graphql-request) rather than in
+ * packages/client: prepack empties and rewrites dist, which would change the checkout under
+ * whoever is using it, and the copy, outside the repository, is no npm workspace.
+ */
+
+const repo = path.resolve(import.meta.dirname, "../..");
+const packageDir = path.join(repo, "packages/client");
+const tsc = path.join(repo, "node_modules/typescript/bin/tsc");
+const tsx = path.join(repo, "node_modules/tsx/dist/cli.mjs");
+
+const root = mkdtempSync(path.join(tmpdir(), "onceql-client-pack-"));
+const stage = path.join(root, "stage");
+const packs = path.join(root, "packs");
+const project = path.join(root, "project");
+const installed = path.join(project, "node_modules/@onceql/client");
+
+/**
+ * The environment without what npm hands to `npm test`'s script (npm_package_*, npm_lifecycle_*,
+ * npm_config_*, which a nested npm would read as its settings), so that the commands below run as
+ * in a fresh shell, and without NODE_OPTIONS, so that `node` is plain Node. The cache, registry and
+ * proxy settings stay.
+ */
+const KEPT_NPM = /^npm_config_(cache|userconfig|globalconfig|cafile|registry|proxy|https_proxy|noproxy|strict_ssl)$/i;
+const baseEnv: NodeJS.ProcessEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([name]) => !(/^npm_/i.test(name) && !KEPT_NPM.test(name)) && name !== "NODE_OPTIONS"),
+);
+
+interface Ran {
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Runs a command; if it fails, the error says which and carries all it printed. */
+async function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Ran> {
+  const started = performance.now();
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: { ...baseEnv, ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+    timeout: options.timeoutMs ?? 120_000,
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    stdout += chunk;
+  });
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+    stderr += chunk;
+  });
+  const [code, signal] = (await once(child, "close")) as [number | null, NodeJS.Signals | null];
+  if (code !== 0) {
+    const shown = [command === process.execPath ? "node" : command, ...args].join(" ");
+    throw new Error(`\`${shown}\` in ${options.cwd} ended with ${code ?? signal}\n--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`);
+  }
+  return { stdout, stderr, ms: performance.now() - started };
+}
+
+/** The last line a script printed, as JSON. */
+function lastJson(ran: Ran): Record<string, unknown> {
+  const line = ran.stdout.trim().split("\n").at(-1) ?? "";
+  try {
+    return JSON.parse(line);
+  } catch {
+    throw new Error(`expected a JSON line, the script printed:\n${ran.stdout}\n--- stderr ---\n${ran.stderr}`);
+  }
+}
+
+const CLIENT_MJS = `import { createClient, OnceqlError } from "@onceql/client";
+
+const client = createClient({ url: process.env.ONCEQL_URL, token: process.env.ONCEQL_TOKEN, maxAttempts: 1 });
+const input = { clientMutationId: "package-test-mjs", externalId: "package-mjs" };
+const results = [];
+for (let i = 0; i < 2; i++) {
+  const result = await client.CreateIdentity({ input });
+  const payload = result.data.createIdentity;
+  results.push({ replayed: result.replayed, typename: payload?.__typename, id: payload?.identity?.id });
+}
+const reused = await client.CreateIdentity({ input: { ...input, externalId: "someone-else" } }).catch((error) => error);
+console.log(
+  JSON.stringify({
+    resolved: import.meta.resolve("@onceql/client"),
+    results,
+    reused: { onceqlError: reused instanceof OnceqlError, code: reused.code, outcome: reused.outcome },
+  }),
+);
+`;
+
+const CLIENT_TS = `import { type CreateIdentityMutation, createClient, type ErrorOutcome, OnceqlError, type OnceqlResult } from "@onceql/client";
+
+// The project installs no @types/node (the README's install does not list it): what the file needs of Node.
+declare const process: { env: Record<string, string | undefined> };
+
+const url = process.env.ONCEQL_URL;
+const token = process.env.ONCEQL_TOKEN;
+if (!url || !token) throw new Error("ONCEQL_URL and ONCEQL_TOKEN are required");
+const client = createClient({ url, token, maxAttempts: 1 });
+
+function identityId(result: OnceqlResult<CreateIdentityMutation>): string {
+  const payload = result.data.createIdentity;
+  if (payload?.__typename !== "CreateIdentityPayload") throw new Error(\`unexpected \${payload?.__typename}\`);
+  // @ts-expect-error: the payload has no secret (were the types any, this line would not compile)
+  payload.secret;
+  return payload.identity.id;
+}
+
+export function neverCalled() {
+  // @ts-expect-error: CreateIdentityInput requires externalId
+  return client.CreateIdentity({ input: { clientMutationId: "x" } });
+}
+
+const input = { clientMutationId: "package-test-ts", externalId: "package-ts" };
+const first = await client.CreateIdentity({ input });
+const second = await client.CreateIdentity({ input });
+const reused: unknown = await client.CreateIdentity({ input: { ...input, externalId: "someone-else" } }).catch((error: unknown) => error);
+const code: string | undefined = reused instanceof OnceqlError ? reused.code : undefined;
+const outcome: ErrorOutcome | undefined = reused instanceof OnceqlError ? reused.outcome : undefined;
+console.log(
+  JSON.stringify({
+    results: [first, second].map((result) => ({ replayed: result.replayed, id: identityId(result) })),
+    reused: { onceqlError: reused instanceof OnceqlError, code, outcome },
+  }),
+);
+`;
+
+const TSCONFIG = {
+  compilerOptions: {
+    target: "ES2022",
+    module: "NodeNext",
+    moduleResolution: "NodeNext",
+    strict: true,
+    noEmit: true,
+    // Check the published declarations too (and graphql-request's and graphql's), not only this file.
+    skipLibCheck: false,
+    lib: ["ES2022", "DOM"],
+    types: [],
+  },
+  files: ["client.ts", "readme.ts"],
+};
+
+/** The README's quick start, as the tarball ships it, for tsc to check beside client.ts. */
+function readmeQuickStart(): string {
+  const readme = readFileSync(path.join(installed, "README.md"), "utf8");
+  const block = /## Quick start[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+  expect(block, "README.md has a ```ts block under Quick start").toBeDefined();
+  return `${block}\ndeclare const process: { env: Record<string, string | undefined> };\n`;
+}
+
+/** Names that would mean the server (or part of it) came along with the client. */
+const SERVER_PACKAGES = /prisma|pglite|pino|pothos|yoga|graphql-armor|pg$|^pg-|onceql$|pothos-plugin-idempotency/;
+
+interface LockEntry {
+  version?: string;
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  link?: boolean;
+}
+
+/** The lockfile's path of the package `name` as required from the package at `from` (Node's lookup). */
+function lockPathOf(packages: Record<string, LockEntry>, from: string, name: string): string | undefined {
+  for (let dir = from; ; dir = dir.slice(0, Math.max(0, dir.lastIndexOf("/node_modules/")))) {
+    const candidate = dir ? `${dir}/node_modules/${name}` : `node_modules/${name}`;
+    if (packages[candidate]) return candidate;
+    if (!dir) return undefined;
+  }
+}
+
+/** The packages installed at the lockfile paths `starts` and all that they depend on, by name. */
+function closureOf(packages: Record<string, LockEntry>, starts: string[]): Set<string> {
+  const seen = new Set<string>();
+  const pending = [...starts];
+  while (pending.length > 0) {
+    const at = pending.pop()!;
+    if (seen.has(at)) continue;
+    seen.add(at);
+    const entry = packages[at]!;
+    const wanted = { ...entry.peerDependencies, ...entry.optionalDependencies, ...entry.dependencies };
+    for (const name of Object.keys(wanted)) {
+      const found = lockPathOf(packages, at, name);
+      if (found) pending.push(found);
+    }
+  }
+  return new Set([...seen].map(nameAt));
+}
+
+function nameAt(lockPath: string): string {
+  return lockPath.slice(lockPath.lastIndexOf("node_modules/") + "node_modules/".length);
+}
+
+/** Every package directory under a node_modules, nested ones included, by name. */
+function installedNames(nodeModules: string): string[] {
+  const names: string[] = [];
+  for (const entry of readdirSync(nodeModules, { withFileTypes: true })) {
+    if (entry.name.startsWith(".") || !entry.isDirectory()) continue;
+    const dirs = entry.name.startsWith("@")
+      ? readdirSync(path.join(nodeModules, entry.name)).map((scoped) => `${entry.name}/${scoped}`)
+      : [entry.name];
+    for (const name of dirs) {
+      names.push(name);
+      const nested = path.join(nodeModules, name, "node_modules");
+      if (existsSync(nested)) names.push(...installedNames(nested));
+    }
+  }
+  return names;
+}
+
+let app: TestApp;
+let env: NodeJS.ProcessEnv;
+let install: Ran;
+let packedFiles: string[];
+const timings: Record<string, number> = {};
+
+async function packAndInstall() {
+  for (const entry of ["package.json", "README.md", "tsconfig.build.json", "src"]) {
+    cpSync(path.join(packageDir, entry), path.join(stage, entry), { recursive: true });
+  }
+  expect(existsSync(path.join(stage, "dist"))).toBe(false);
+  symlinkSync(path.join(repo, "node_modules"), path.join(stage, "node_modules"), "dir");
+  const pack = await run("npm", ["pack", "--json", "--pack-destination", packs], { cwd: stage });
+  timings.pack = pack.ms;
+  const [packed] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf("["))) as { filename: string; files: { path: string }[] }[];
+  packedFiles = packed!.files.map((file) => file.path).sort();
+  const tarballs = readdirSync(packs).filter((name) => name.endsWith(".tgz"));
+  expect(tarballs, pack.stdout).toEqual([packed!.filename]);
+
+  writeFileSync(
+    path.join(project, "package.json"),
+    `${JSON.stringify({ name: "onceql-client-consumer", private: true, type: "module" }, null, 2)}\n`,
+  );
+  const graphqlVersion = JSON.parse(readFileSync(path.join(repo, "node_modules/graphql/package.json"), "utf8")).version as string;
+  install = await run(
+    "npm",
+    [
+      "install",
+      path.join(packs, tarballs[0]!),
+      `graphql@${graphqlVersion}`,
+      "--no-audit",
+      "--no-fund",
+      "--prefer-offline",
+      "--foreground-scripts",
+    ],
+    { cwd: project, timeoutMs: 150_000 },
+  );
+  timings.install = install.ms;
+}
+
+beforeAll(async () => {
+  for (const dir of [stage, packs, project]) mkdirSync(dir);
+  const started = performance.now();
+  [app] = await Promise.all([startTestApp(), packAndInstall()]);
+  env = { ONCEQL_URL: `${await app.listen()}/graphql`, ONCEQL_TOKEN: app.token };
+  timings.setup = performance.now() - started;
+}, 180_000);
+
+afterAll(async () => {
+  await app?.close();
+  rmSync(root, { recursive: true, force: true });
+  const shown = Object.entries(timings).map(([step, ms]) => `${step} ${(ms / 1000).toFixed(1)} s`);
+  console.info(`client pack test: ${shown.join(", ")}`);
+});
+
+describe("@onceql/client packed with npm pack and installed from the tarball", () => {
+  it("holds dist, built by prepack with declarations, its README and package.json, and no sources", () => {
+    expect(packedFiles).toContain("README.md");
+    expect(packedFiles).toContain("package.json");
+    expect(packedFiles).toEqual(expect.arrayContaining(["dist/index.js", "dist/index.d.ts", "dist/client.js", "dist/generated.d.ts"]));
+    expect(packedFiles.filter((file) => !["README.md", "package.json"].includes(file) && !file.startsWith("dist/"))).toEqual([]);
+    const manifest = JSON.parse(readFileSync(path.join(installed, "package.json"), "utf8"));
+    expect(manifest.exports["."]).toMatchObject({ types: "./dist/index.d.ts", default: "./dist/index.js" });
+    expect(manifest.dependencies).toEqual({ "graphql-request": expect.any(String) });
+    expect(Object.keys(manifest.peerDependencies)).toEqual(["graphql"]);
+    for (const script of ["preinstall", "install", "postinstall", "prepare"]) expect(manifest.scripts?.[script], script).toBeUndefined();
+  });
+
+  it("installs graphql-request, graphql and their own dependencies, and nothing of the server", () => {
+    const lock = JSON.parse(readFileSync(path.join(project, "package-lock.json"), "utf8")) as { packages: Record<string, LockEntry> };
+    const allowed = closureOf(lock.packages, ["node_modules/graphql-request", "node_modules/graphql"]);
+    const found = installedNames(path.join(project, "node_modules"))
+      .filter((name) => name !== "@onceql/client")
+      .sort();
+    console.info(`client pack test: installed ${found.join(", ")}`);
+    expect(found).toEqual(expect.arrayContaining(["graphql", "graphql-request"]));
+    expect(found.filter((name) => !allowed.has(name))).toEqual([]);
+    expect(found.filter((name) => SERVER_PACKAGES.test(name))).toEqual([]);
+  });
+
+  it("needs at runtime only graphql-request, graphql and node: builtins", () => {
+    const dir = path.join(installed, "dist");
+    const external = new Set<string>();
+    for (const file of readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((name) => /\.[cm]?js$/.test(name))) {
+      const source = readFileSync(path.join(dir, file), "utf8");
+      for (const { fileName: specifier } of ts.preProcessFile(source, true, true).importedFiles) {
+        if (specifier.startsWith(".")) {
+          expect(existsSync(path.resolve(dir, path.dirname(file), specifier)), `${file} imports ${specifier}`).toBe(true);
+        } else {
+          external.add(specifier);
+        }
+      }
+    }
+    expect([...external].filter((specifier) => !specifier.startsWith("node:")).sort()).toEqual(["graphql", "graphql-request"]);
+  });
+
+  it("a plain .mjs run by node imports @onceql/client, and its second mutation with the same key is a replay", async () => {
+    writeFileSync(path.join(project, "client.mjs"), CLIENT_MJS);
+    const ran = await run(process.execPath, ["client.mjs"], { cwd: project, env });
+    timings.mjs = ran.ms;
+    const output = lastJson(ran) as {
+      resolved: string;
+      results: { replayed: boolean; typename: string; id: string }[];
+      reused: { onceqlError: boolean; code: string; outcome: string };
+    };
+    expect(output.resolved).toBe(`file://${path.join(installed, "dist/index.js")}`);
+    const [first, second] = output.results;
+    expect(first).toEqual({ replayed: false, typename: "CreateIdentityPayload", id: expect.any(String) });
+    expect(second).toEqual({ ...first, replayed: true });
+    expect(output.reused).toEqual({ onceqlError: true, code: "IDEMPOTENCY_KEY_REUSED", outcome: "NOT_STORED" });
+  });
+
+  it("a .ts file (and the README's quick start) type-checks against the published declarations, and runs", async () => {
+    writeFileSync(path.join(project, "client.ts"), CLIENT_TS);
+    writeFileSync(path.join(project, "readme.ts"), readmeQuickStart());
+    writeFileSync(path.join(project, "tsconfig.json"), `${JSON.stringify(TSCONFIG, null, 2)}\n`);
+    const check = await run(process.execPath, [tsc, "-p", ".", "--listFiles"], { cwd: project });
+    timings.tsc = check.ms;
+    expect(check.stdout).toContain(path.join(installed, "dist/index.d.ts"));
+    const ran = await run(process.execPath, [tsx, "client.ts"], { cwd: project, env });
+    timings.ts = ran.ms;
+    const output = lastJson(ran) as {
+      results: { replayed: boolean; id: string }[];
+      reused: { onceqlError: boolean; code: string; outcome: string };
+    };
+    const [first, second] = output.results;
+    expect(first).toEqual({ replayed: false, id: expect.any(String) });
+    expect(second).toEqual({ ...first, replayed: true });
+    expect(output.reused).toEqual({ onceqlError: true, code: "IDEMPOTENCY_KEY_REUSED", outcome: "NOT_STORED" });
+  });
+});
