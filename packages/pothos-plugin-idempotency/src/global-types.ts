@@ -1,5 +1,5 @@
 import type { InputFieldMap, InputObjectRef, ObjectRef, SchemaTypes } from "@pothos/core";
-import type { PothosIdempotencyPlugin } from "./index.ts";
+import type { PothosIdempotencyPlugin } from "./plugin.ts";
 import type { IdempotencyPluginOptions, IdempotentMutationFieldOptions, OutputFieldTypes } from "./types.ts";
 
 declare global {

@@ -1,12 +1,13 @@
 import "./global-types.ts";
 import "./schema-builder.ts";
-import SchemaBuilder, { BasePlugin, type SchemaTypes } from "@pothos/core";
+import SchemaBuilder from "@pothos/core";
 import type { IdempotencyDriver } from "./driver.ts";
 import { IdempotentExecutor } from "./executor.ts";
 import { OutcomeCache } from "./outcome-cache.ts";
 import { OutcomeCipher } from "./outcome-cipher.ts";
 import { OutcomeCodec } from "./outcome-codec.ts";
 import { PendingCounts } from "./pending-counts.ts";
+import { PothosIdempotencyPlugin } from "./plugin.ts";
 import { DEFAULT_TABLES, RecordStore, schemaSql, type TableLayout } from "./record-store.ts";
 import { type IdempotencyFaults, type IdempotencyLogger, type IdempotencyMetrics, noMetrics } from "./types.ts";
 
@@ -24,6 +25,7 @@ export {
 export { IdempotentExecutor } from "./executor.ts";
 export { differingFields, fingerprintOf } from "./fingerprint.ts";
 export type { ErrorClass, Outcome } from "./outcome-codec.ts";
+export { PothosIdempotencyPlugin } from "./plugin.ts";
 export {
   DAILY_STATS_RETENTION_DAYS,
   DEFAULT_TABLES,
@@ -38,9 +40,6 @@ export * from "./types.ts";
 const pluginName = "idempotency";
 
 export default pluginName;
-
-/** Registers `builder.idempotentMutationField` and the builder option `idempotency`. */
-export class PothosIdempotencyPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {}
 
 SchemaBuilder.registerPlugin(pluginName, PothosIdempotencyPlugin);
 
