@@ -16,7 +16,7 @@ const logger = pino({ level: "silent" });
 // The card issuer: a simulator of this process on loopback, as `npm start` runs it, unless one is given.
 const issuer = process.env.ONCEQL_ISSUER_URL ? undefined : await startIssuerSimulator();
 const config = { ...loadConfig(), ...(issuer && { issuerUrl: issuer.url }) };
-const { db, encryptionKey } = await openResources(config, logger);
+const { db, encryptionKeys: encryptionKey } = await openResources(config, logger);
 const app = createApp({ config, db, logger, encryptionKey });
 const baseline = createApp({
   config,

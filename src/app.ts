@@ -33,8 +33,8 @@ export interface AppOptions {
   config: Config;
   db: Database;
   logger: Logger;
-  /** 32 bytes that seal stored outcomes holding secrets. */
-  encryptionKey: Buffer;
+  /** 32 bytes that seal stored outcomes holding secrets; or several, the current first (rotation). */
+  encryptionKey: Buffer | readonly Buffer[];
   /**
    * The embedded database's dev workspace, filled into GraphiQL's headers for a person on this
    * machine only (see graphiqlOptions); unset when the server listens beyond loopback.

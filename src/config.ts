@@ -28,8 +28,12 @@ export interface Config {
   idempotencyWaitMs: number;
   /** The longest one attempt at a mutation may run (and any one statement); past it, it is rolled back. */
   idempotencyLeaseMs: number;
-  /** 32 bytes; unset means a key generated and kept in `dataDir`. */
-  encryptionKey: Buffer | undefined;
+  /**
+   * 32 bytes each: the first seals stored outcomes that hold secrets, every one opens what it
+   * sealed (ONCEQL_ENCRYPTION_KEYS, or the one ONCEQL_ENCRYPTION_KEY). Empty: a key generated and
+   * kept in `dataDir`.
+   */
+  encryptionKeys: Buffer[];
   /** Unset: `startServer` starts the issuer simulator in-process and fills this in. */
   issuerUrl: string | undefined;
   /** Each call to the issuer gives up after this long; a create may make two, inside a key's lease. */
@@ -65,6 +69,8 @@ export interface ConfigOptions {
   idempotencyLeaseMs?: number;
   /** 32 bytes, or 64 hex digits / base64. */
   encryptionKey?: Buffer | string;
+  /** The current key first, older ones after (each 32 bytes, as hex or base64). */
+  encryptionKeys?: (Buffer | string)[];
   issuerUrl?: string;
   issuerTimeoutMs?: number;
   logLevel?: string;
@@ -83,6 +89,7 @@ const OPTION_VARIABLES: Record<keyof ConfigOptions, string> = {
   idempotencyWaitMs: "ONCEQL_IDEMPOTENCY_WAIT_MS",
   idempotencyLeaseMs: "ONCEQL_IDEMPOTENCY_LEASE_MS",
   encryptionKey: "ONCEQL_ENCRYPTION_KEY",
+  encryptionKeys: "ONCEQL_ENCRYPTION_KEYS",
   issuerUrl: "ONCEQL_ISSUER_URL",
   issuerTimeoutMs: "ONCEQL_ISSUER_TIMEOUT_MS",
   logLevel: "LOG_LEVEL",
@@ -98,7 +105,7 @@ export function configFromOptions(options: ConfigOptions): Config {
     const value = options[option];
     if (value === undefined) continue;
     if (Buffer.isBuffer(value)) env[variable] = value.toString("hex");
-    else if (Array.isArray(value)) env[variable] = value.join(",");
+    else if (Array.isArray(value)) env[variable] = value.map((item) => (Buffer.isBuffer(item) ? item.toString("hex") : item)).join(",");
     else if (option === "idempotencyTtl" && typeof value === "number") env[variable] = `${value}ms`;
     else env[variable] = String(value);
   }
@@ -127,7 +134,7 @@ export function loadConfig(env: Env = process.env): Config {
     idempotencyTtlMs: ttl(env),
     idempotencyWaitMs: integer(env, "ONCEQL_IDEMPOTENCY_WAIT_MS", 10_000, 0, 300_000),
     idempotencyLeaseMs,
-    encryptionKey: encryptionKey(env),
+    encryptionKeys: encryptionKeys(env),
     issuerUrl: url(env, "ONCEQL_ISSUER_URL"),
     issuerTimeoutMs: issuerTimeout(env, idempotencyLeaseMs),
     logLevel: logLevel(env),
@@ -196,15 +203,27 @@ function url(env: Env, name: string): string | undefined {
   return raw;
 }
 
-function encryptionKey(env: Env): Buffer | undefined {
-  const name = "ONCEQL_ENCRYPTION_KEY";
-  const raw = nonEmpty(env, name);
-  if (raw === undefined) return undefined;
-  const key = /^[0-9a-f]{64}$/i.test(raw) ? Buffer.from(raw, "hex") : Buffer.from(raw, "base64");
-  if (key.length !== 32) {
-    throw new ConfigError(name, "must be 32 bytes, as 64 hex digits or base64 (openssl rand -hex 32)");
+/**
+ * ONCEQL_ENCRYPTION_KEYS (comma-separated, the current key first) or ONCEQL_ENCRYPTION_KEY (one);
+ * both at once would leave unsaid which seals.
+ */
+function encryptionKeys(env: Env): Buffer[] {
+  const one = nonEmpty(env, "ONCEQL_ENCRYPTION_KEY");
+  const many = nonEmpty(env, "ONCEQL_ENCRYPTION_KEYS");
+  if (one !== undefined && many !== undefined) {
+    throw new ConfigError("ONCEQL_ENCRYPTION_KEYS", "set it or ONCEQL_ENCRYPTION_KEY, not both (list the current key first)");
   }
-  return key;
+  const name = many !== undefined ? "ONCEQL_ENCRYPTION_KEYS" : "ONCEQL_ENCRYPTION_KEY";
+  const keys = (many ?? one)?.split(",").map((raw) => raw.trim()) ?? [];
+  return keys.map((raw, index) => {
+    const key = /^[0-9a-f]{64}$/i.test(raw) ? Buffer.from(raw, "hex") : Buffer.from(raw, "base64");
+    if (key.length !== 32) {
+      const which = keys.length > 1 ? `key ${index + 1}` : "the key";
+      throw new ConfigError(name, `${which} must be 32 bytes, as 64 hex digits or base64 (openssl rand -hex 32)`);
+    }
+    if (keys.slice(0, index).includes(raw)) throw new ConfigError(name, `key ${index + 1} is listed twice`);
+    return key;
+  });
 }
 
 function logLevel(env: Env): string {

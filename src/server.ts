@@ -38,7 +38,7 @@ export interface ServerOptions {
 /** What every server needs before it can answer: the database, migrated, and its secrets. */
 export interface ServerResources {
   db: Database;
-  encryptionKey: Buffer;
+  encryptionKeys: Buffer[];
   /** The dev workspace's token, on the embedded database. */
   devToken?: string;
 }
@@ -46,7 +46,7 @@ export interface ServerResources {
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(options.config.logLevel);
   const resources = await openResources(options.config, logger);
-  const { db, encryptionKey, devToken } = resources;
+  const { db, encryptionKeys, devToken } = resources;
   let issuerSimulator: IssuerSimulator | undefined;
   try {
     // With no issuer configured, one of our own, so a newcomer can create cards with nothing else
@@ -73,7 +73,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         `HOST is ${config.host}, beyond loopback, and ONCEQL_METRICS_TOKEN is not set: /metrics answers anyone who reaches the port`,
       );
     }
-    const app = createApp({ config, db, logger, encryptionKey, graphiqlToken });
+    const app = createApp({ config, db, logger, encryptionKey: encryptionKeys, graphiqlToken });
     const http = await listen(app.yoga, config);
     const url = urlOf(http, config);
     const sweeper = setInterval(() => {
@@ -131,12 +131,12 @@ export async function openResources(config: Config, logger: Logger): Promise<Ser
       onRecovered: (recovered) => logger.warn(recovered, "settled migrations a crash had cut off"),
     });
     if (applied.length) logger.info({ migrations: applied }, "applied migrations");
-    if (!config.encryptionKey && !embedded) {
+    if (config.encryptionKeys.length === 0 && !embedded) {
       logger.warn("ONCEQL_ENCRYPTION_KEY is not set: using a key from the data folder; servers sharing this database must share one key");
     }
-    const encryptionKey = config.encryptionKey ?? loadOrCreateEncryptionKey(config.dataDir);
+    const encryptionKeys = config.encryptionKeys.length > 0 ? config.encryptionKeys : [loadOrCreateEncryptionKey(config.dataDir)];
     const dev = embedded ? await ensureDevWorkspace(db.prisma, config.dataDir) : undefined;
-    return { db, encryptionKey, devToken: dev?.token };
+    return { db, encryptionKeys, devToken: dev?.token };
   } catch (error) {
     await db.close();
     throw error;

@@ -68,6 +68,8 @@ export interface TestAppOptions {
   logger?: Logger;
   /** As `startServer` passes the dev workspace's token to GraphiQL. */
   graphiqlToken?: string;
+  /** The keys sealing sensitive outcomes, the current first (default: one key shared by every test app). */
+  encryptionKey?: Buffer | Buffer[];
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -82,7 +84,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     config,
     db,
     logger: options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
-    encryptionKey: testEncryptionKey,
+    encryptionKey: options.encryptionKey ?? testEncryptionKey,
     faults: options.faults,
     graphiqlToken: options.graphiqlToken,
   });

@@ -52,8 +52,12 @@ export interface IdempotencyOptions<Tx = unknown> {
   waitMs?: number;
   /** The longest one attempt may run; past it, it is rolled back rather than committed. Default 30 s. */
   leaseMs?: number;
-  /** 32 bytes (or their base64) that seal the outcomes of `sensitive` mutations (AES-256-GCM). */
-  encryptionKey?: Uint8Array | string;
+  /**
+   * 32 bytes (or their base64) that seal the outcomes of `sensitive` mutations (AES-256-GCM); or
+   * a list to rotate them: the first seals, and each opens what it sealed. Keep an older key
+   * listed until the records it sealed have expired (the TTL).
+   */
+  encryptionKey?: Uint8Array | string | readonly (Uint8Array | string)[];
   /** Tables of your own (names and scope column); by default those `ensureSchema()` creates. */
   tables?: Partial<TableLayout>;
   /** Where the wrapper counts (see `prometheusMetrics`); by default nowhere. */
@@ -86,12 +90,15 @@ export function createIdempotency<Tx>(options: IdempotencyOptions<Tx>): Idempote
   const driver = options.driver as IdempotencyDriver;
   driver.configure?.({ lockTimeoutMs: waitMs, leaseMs });
   const store = new RecordStore(driver, ttlMs, tables);
-  const key = options.encryptionKey;
+  const given = options.encryptionKey;
+  const keys = given === undefined ? [] : typeof given === "string" || given instanceof Uint8Array ? [given] : given;
   const executor = new IdempotentExecutor({
     driver,
     store,
     codec: new OutcomeCodec(
-      key === undefined ? undefined : new OutcomeCipher(typeof key === "string" ? Buffer.from(key, "base64") : Buffer.from(key)),
+      keys.length === 0
+        ? undefined
+        : new OutcomeCipher(keys.map((key) => (typeof key === "string" ? Buffer.from(key, "base64") : Buffer.from(key)))),
       options.decodeLegacy,
     ),
     cache: new OutcomeCache(options.cache),

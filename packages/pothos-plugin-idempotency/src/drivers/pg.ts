@@ -13,7 +13,9 @@ export interface PgDriverOptions {
   /**
    * The pool's sessions already carry lock_timeout, statement_timeout and
    * idle_in_transaction_session_timeout (its `options`). By default each attempt sets them with
-   * SET LOCAL in its first script (no extra round trip), which works behind any pooler.
+   * SET LOCAL in its first script (no extra round trip), so they hold whatever the sessions carry
+   * (its PREPAREd statements still need a session of their own per connection: no PgBouncer
+   * transaction mode yet).
    */
   sessionSettings?: boolean;
   /**
