@@ -10,7 +10,8 @@ import { idempotencyOf } from "./idempotency/runner.ts";
 /** Opens the database the server would (DATABASE_URL or ONCEQL_DATA_DIR), migrated, for one command. */
 async function withDatabase<T>(work: (db: Database, config: Config) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  // Past any pooler: migrations take a session-level lock, and the CLI's work is no request's.
+  const db = await openDatabase({ databaseUrl: config.directDatabaseUrl ?? config.databaseUrl, dataDir: config.dataDir });
   try {
     await applyMigrations(db.adapterFactory);
     return await work(db, config);
@@ -69,7 +70,8 @@ database
   .description("apply pending migrations (as prisma migrate deploy)")
   .action(async () => {
     const config = loadConfig();
-    const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    // Past any pooler: migrations take a session-level lock, and the CLI's work is no request's.
+  const db = await openDatabase({ databaseUrl: config.directDatabaseUrl ?? config.databaseUrl, dataDir: config.dataDir });
     try {
       const applied = await applyMigrations(db.adapterFactory);
       console.log(applied.length ? `applied ${applied.join(", ")}` : "the database is up to date");
@@ -87,7 +89,8 @@ database
     if (!flags.rolledBack === !flags.applied) throw new Error("db resolve: give exactly one of --rolled-back and --applied");
     const as = flags.applied ? "applied" : "rolled-back";
     const config = loadConfig();
-    const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    // Past any pooler: migrations take a session-level lock, and the CLI's work is no request's.
+  const db = await openDatabase({ databaseUrl: config.directDatabaseUrl ?? config.databaseUrl, dataDir: config.dataDir });
     try {
       const changed = await resolveMigration(db.adapterFactory, migration, as);
       if (!changed) throw new Error(`db resolve: ${migration} is not a failed or unfinished migration of this database`);

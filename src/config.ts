@@ -23,6 +23,15 @@ export interface Config {
   host: string;
   /** Unset: the embedded PGlite database in `dataDir`. */
   databaseUrl: string | undefined;
+  /**
+   * What DATABASE_URL reaches: PostgreSQL itself or a pooler in session mode (`session`), or a
+   * pooler in transaction mode (`transaction`), where nothing may outlive a transaction.
+   */
+  pooler: "session" | "transaction";
+  /** PostgreSQL itself, past the pooler: for migrations (a session-level lock) and the CLI. */
+  directDatabaseUrl: string | undefined;
+  /** Connections the server's pool opens to DATABASE_URL (one attempt holds one, issuer calls included). */
+  dbPoolSize: number;
   dataDir: string;
   idempotencyTtlMs: number;
   idempotencyWaitMs: number;
@@ -62,6 +71,9 @@ export interface ConfigOptions {
   port?: number;
   host?: string;
   databaseUrl?: string;
+  pooler?: "session" | "transaction";
+  directDatabaseUrl?: string;
+  dbPoolSize?: number;
   dataDir?: string;
   /** A duration such as "24h", or milliseconds. */
   idempotencyTtl?: string | number;
@@ -84,6 +96,9 @@ const OPTION_VARIABLES: Record<keyof ConfigOptions, string> = {
   port: "PORT",
   host: "HOST",
   databaseUrl: "DATABASE_URL",
+  pooler: "ONCEQL_POOLER",
+  directDatabaseUrl: "ONCEQL_DIRECT_DATABASE_URL",
+  dbPoolSize: "ONCEQL_DB_POOL_SIZE",
   dataDir: "ONCEQL_DATA_DIR",
   idempotencyTtl: "ONCEQL_IDEMPOTENCY_TTL",
   idempotencyWaitMs: "ONCEQL_IDEMPOTENCY_WAIT_MS",
@@ -130,6 +145,8 @@ export function loadConfig(env: Env = process.env): Config {
     port: integer(env, "PORT", 4000, 0, 65535),
     host: nonEmpty(env, "HOST") ?? "127.0.0.1",
     databaseUrl: databaseUrl(env),
+    ...pooling(env),
+    dbPoolSize: integer(env, "ONCEQL_DB_POOL_SIZE", 10, 2, 1_000),
     dataDir: path.resolve(nonEmpty(env, "ONCEQL_DATA_DIR") ?? ".onceql"),
     idempotencyTtlMs: ttl(env),
     idempotencyWaitMs: integer(env, "ONCEQL_IDEMPOTENCY_WAIT_MS", 10_000, 0, 300_000),
@@ -178,6 +195,27 @@ function databaseUrl(env: Env): string | undefined {
     throw new ConfigError("DATABASE_URL", "must be a postgresql:// URL (leave it unset for the embedded database)");
   }
   return raw;
+}
+
+/** ONCEQL_POOLER and ONCEQL_DIRECT_DATABASE_URL, which only a DATABASE_URL has any use for. */
+function pooling(env: Env): Pick<Config, "pooler" | "directDatabaseUrl"> {
+  const raw = nonEmpty(env, "ONCEQL_POOLER") ?? "session";
+  if (raw !== "session" && raw !== "transaction") throw new ConfigError("ONCEQL_POOLER", `must be session or transaction, got ${raw}`);
+  const direct = url(env, "ONCEQL_DIRECT_DATABASE_URL");
+  const database = nonEmpty(env, "DATABASE_URL");
+  if (direct !== undefined && !/^postgres(ql)?:$/.test(new URL(direct).protocol)) {
+    throw new ConfigError("ONCEQL_DIRECT_DATABASE_URL", "must be a postgresql:// URL");
+  }
+  if (database === undefined && (direct !== undefined || raw === "transaction")) {
+    throw new ConfigError(direct !== undefined ? "ONCEQL_DIRECT_DATABASE_URL" : "ONCEQL_POOLER", "applies only with DATABASE_URL");
+  }
+  if (raw === "transaction" && direct === undefined) {
+    throw new ConfigError(
+      "ONCEQL_DIRECT_DATABASE_URL",
+      "must be set with ONCEQL_POOLER=transaction: migrations take a session-level lock, which a pooler in transaction mode cannot hold",
+    );
+  }
+  return { pooler: raw, directDatabaseUrl: direct };
 }
 
 /**

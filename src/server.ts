@@ -125,7 +125,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 /** Opens the configured database, applies pending migrations, and finds or makes the secrets. */
 export async function openResources(config: Config, logger: Logger): Promise<ServerResources> {
   const embedded = !config.databaseUrl;
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, session: sessionSettings(config) });
+  const db = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: config.dbPoolSize,
+    pooler: config.pooler,
+    directUrl: config.directDatabaseUrl,
+    session: sessionSettings(config),
+  });
   try {
     const applied = await applyMigrations(db.adapterFactory, {
       onRecovered: (recovered) => logger.warn(recovered, "settled migrations a crash had cut off"),

@@ -1,11 +1,13 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import type { IdempotencyDriver } from "@onceql/pothos-plugin-idempotency";
+import { setTimeout as sleep } from "node:timers/promises";
+import { type IdempotencyDriver, localSettings, sqlState } from "@onceql/pothos-plugin-idempotency";
 import { DatabaseContinuity } from "@onceql/pothos-plugin-idempotency/pg";
 import { BindingAdapterFactory, prismaDriver } from "@onceql/pothos-plugin-idempotency/prisma";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { DriverAdapterError, type SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import pg from "pg";
+import { ConfigError } from "../config.ts";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
 import { atomicScripts } from "./migration-scripts.ts";
@@ -62,6 +64,14 @@ export interface DatabaseOptions {
   dataDir?: string;
   /** Connections in the PostgreSQL pool. */
   poolSize?: number;
+  /**
+   * What `databaseUrl` reaches: PostgreSQL or a pooler in session mode (the settings are set on
+   * each new connection), or a pooler in transaction mode (each attempt sets them with SET LOCAL,
+   * and nothing is prepared).
+   */
+  pooler?: "session" | "transaction";
+  /** PostgreSQL itself, for migrations (required behind a pooler in transaction mode). */
+  directUrl?: string;
   /** PostgreSQL: settings of every connection of the pool. */
   session?: SessionSettings;
   /** Told every SQL statement sent, Prisma's, the wrapper's and the bookkeeping's (a query log, for tests that count them). */
@@ -90,47 +100,58 @@ function logged(sql: RawSql, onQuery: ((sql: string) => void) | undefined): RawS
   };
 }
 
-/** Connection options that apply PostgreSQL settings to each session. */
-function sessionOptions(session: SessionSettings | undefined): string | undefined {
-  if (!session) return undefined;
+/**
+ * The settings every session of the pool carries (session mode), set when a connection opens: a
+ * pooler such as PgBouncer refuses them as the startup parameter `options`. A client that vanished
+ * without closing its connection is noticed by the server's keepalives, and data it never
+ * acknowledges makes the server give up on it, in seconds rather than minutes.
+ */
+function sessionSql(session: SessionSettings): string {
   return [
-    `-c lock_timeout=${Math.round(session.lockTimeoutMs)}`,
-    `-c statement_timeout=${Math.round(session.statementTimeoutMs)}`,
-    `-c idle_in_transaction_session_timeout=${Math.round(session.idleInTransactionTimeoutMs)}`,
-    // A client that vanished without closing its connection is noticed by the server's keepalives,
-    // and data it never acknowledges makes the server give up on it, in seconds rather than minutes.
-    "-c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3",
-    `-c tcp_user_timeout=${Math.round(session.idleInTransactionTimeoutMs)}`,
-  ].join(" ");
+    `SET lock_timeout = ${Math.round(session.lockTimeoutMs)}`,
+    `SET statement_timeout = ${Math.round(session.statementTimeoutMs)}`,
+    `SET idle_in_transaction_session_timeout = ${Math.round(session.idleInTransactionTimeoutMs)}`,
+    "SET tcp_keepalives_idle = 5",
+    "SET tcp_keepalives_interval = 2",
+    "SET tcp_keepalives_count = 3",
+    `SET tcp_user_timeout = ${Math.round(session.idleInTransactionTimeoutMs)}`,
+  ].join("; ");
 }
 
-function openPostgres(connectionString: string, options: DatabaseOptions): Database {
-  const max = options.poolSize ?? 10;
-  const pool = new pg.Pool({
-    connectionString,
-    max,
-    connectionTimeoutMillis: 5_000,
-    keepAlive: true,
-    keepAliveInitialDelayMillis: 5_000,
-    options: sessionOptions(options.session),
+/** Runs `sql` on every connection the pool opens, before anything else is sent on it. */
+function onEachConnection(pool: pg.Pool, sql: string): void {
+  pool.on("connect", (client) => {
+    // A failure here fails the connection's first query too (the connection is broken).
+    client.query(sql).catch(() => {});
   });
+}
+
+async function openPostgres(connectionString: string, options: DatabaseOptions): Promise<Database> {
+  const max = options.poolSize ?? 10;
+  const transactionMode = options.pooler === "transaction";
+  if (options.session) await checkPooling(connectionString, options.pooler ?? "session", options.session);
+  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5_000, keepAlive: true, keepAliveInitialDelayMillis: 5_000 });
+  if (options.session && !transactionMode) onEachConnection(pool, sessionSql(options.session));
   // An idle client that loses its connection emits here; the pool replaces it on next use.
   pool.on("error", () => {});
-  const binding = new BindingAdapterFactory(new PrismaPg(pool), "postgresql");
-  const prisma = newPrismaClient(binding, options.onQuery);
-  const bookkeeping = new pg.Pool({
-    connectionString,
-    max: Math.max(2, Math.ceil(max / 2)),
-    connectionTimeoutMillis: 5_000,
-    options: "-c synchronous_commit=off",
+  const binding = new BindingAdapterFactory(new PrismaPg(pool), "postgresql", {
+    // Behind a pooler in transaction mode a client's next transaction may be another server
+    // connection's: nothing is prepared, and each attempt sets what it needs for itself.
+    prepare: !transactionMode,
+    settings: transactionMode && options.session ? localSettings(options.session) : [],
   });
+  const prisma = newPrismaClient(binding, options.onQuery);
+  const bookkeeping = new pg.Pool({ connectionString, max: Math.max(2, Math.ceil(max / 2)), connectionTimeoutMillis: 5_000 });
+  // Session mode only: in transaction mode a session-level SET would stay on whichever server
+  // connection ran it, for other clients to inherit. There the counts pay the WAL flush.
+  if (!transactionMode) onEachConnection(bookkeeping, "SET synchronous_commit = off");
   bookkeeping.on("error", () => {});
   const continuity = new DatabaseContinuity();
   continuity.watch(pool, (sql) => bookkeeping.query(sql));
   const raw = logged(
     {
       query: async (text, params, name) => {
-        const result = await bookkeeping.query({ text, values: params, name });
+        const result = await bookkeeping.query({ text, values: params, name: transactionMode ? undefined : name });
         return { rows: result.rows, rowCount: result.rowCount ?? 0 };
       },
     },
@@ -148,10 +169,13 @@ function openPostgres(connectionString: string, options: DatabaseOptions): Datab
     }),
     bookkeeping: raw,
     // Pools of their own, which the schema engine ends: it migrates under a session-level lock.
-    adapterFactory: atomicScripts(new PrismaPg({ connectionString, max: 2, connectionTimeoutMillis: 5_000 }), async (adapter, script) => {
-      // No parameters: pg sends it as one simple query, which PostgreSQL runs as one transaction.
-      await adapter.executeRaw({ sql: script, args: [], argTypes: [] });
-    }),
+    adapterFactory: atomicScripts(
+      new PrismaPg({ connectionString: options.directUrl ?? connectionString, max: 2, connectionTimeoutMillis: 5_000 }),
+      async (adapter, script) => {
+        // No parameters: pg sends it as one simple query, which PostgreSQL runs as one transaction.
+        await adapter.executeRaw({ sql: script, args: [], argTypes: [] });
+      },
+    ),
     onDiscontinuity: (listener) => continuity.onBreak(listener),
     async close() {
       await prisma.$disconnect();
@@ -219,4 +243,44 @@ async function openPglite(dataDir: string | undefined, onQuery?: (sql: string) =
       await unlock();
     },
   };
+}
+
+/**
+ * Refuses, at start, a connection onceql cannot keep its guarantees on, naming the setting that
+ * fixes it: a pooler that refuses startup parameters is fine (nothing is sent as one); a pooler in
+ * transaction mode behind ONCEQL_POOLER=session is not (a client's statements reach several server
+ * connections: what it set and prepared would be another's). Told apart by the server process id
+ * one client sees before and after another client begins a transaction (PgBouncer hands the most
+ * recently freed server connection to the next transaction).
+ */
+async function checkPooling(connectionString: string, pooler: "session" | "transaction", session: SessionSettings): Promise<void> {
+  if (pooler === "transaction") return;
+  const first = new pg.Client({ connectionString, connectionTimeoutMillis: 5_000 });
+  const second = new pg.Client({ connectionString, connectionTimeoutMillis: 5_000 });
+  for (const client of [first, second]) client.on("error", () => {});
+  try {
+    await first.connect();
+    await second.connect();
+    const pid = async () =>
+      (await first.query<{ pid: number; lock: string }>("SELECT pg_backend_pid() AS pid, current_setting('lock_timeout') AS lock"))
+        .rows[0]!;
+    await first.query(sessionSql(session));
+    const before = await pid();
+    await second.query("BEGIN; SELECT 1");
+    const after = await Promise.race([pid(), sleep(3_000).then(() => undefined)]);
+    if (!after || after.pid !== before.pid || after.lock === "0") {
+      throw new ConfigError(
+        "ONCEQL_POOLER",
+        "DATABASE_URL reaches a pooler in transaction mode (one client's statements reach several server connections): " +
+          "set ONCEQL_POOLER=transaction, with ONCEQL_DIRECT_DATABASE_URL for migrations",
+      );
+    }
+  } catch (error) {
+    if (sqlState(error) === "08P01" && /startup parameter/i.test(String((error as Error).message))) {
+      throw new ConfigError("DATABASE_URL", `the server refused the connection: ${(error as Error).message}`);
+    }
+    throw error;
+  } finally {
+    await Promise.all([first.end().catch(() => {}), second.end().catch(() => {})]);
+  }
 }

@@ -107,6 +107,35 @@ export interface PgPoolClient {
   release(error?: Error | boolean): void;
 }
 
+export interface PgScriptOptions {
+  /** Statements sent right after BEGIN, with the first script (the attempt's SET LOCAL settings). */
+  settings?: readonly string[];
+  /**
+   * Prepare the wrapper's statements once per connection (default). Off behind a pooler in
+   * transaction mode, where the server connection behind a client is another's from one
+   * transaction to the next: then each statement is sent in full, nothing outliving the transaction.
+   */
+  prepare?: boolean;
+}
+
+/**
+ * The settings an attempt sets for itself with SET LOCAL (they end with its transaction): how long
+ * it waits for a lock (a duplicate waiting on the key's), how long a statement may run, and how
+ * soon the server ends it when its client goes silent inside it (a frozen or cut-off server),
+ * which frees what it held.
+ */
+export function localSettings(settings: {
+  lockTimeoutMs: number;
+  statementTimeoutMs: number;
+  idleInTransactionTimeoutMs: number;
+}): string[] {
+  return [
+    `SET LOCAL lock_timeout = ${Math.round(settings.lockTimeoutMs)}`,
+    `SET LOCAL statement_timeout = ${Math.round(settings.statementTimeoutMs)}`,
+    `SET LOCAL idle_in_transaction_session_timeout = ${Math.round(settings.idleInTransactionTimeoutMs)}`,
+  ];
+}
+
 /**
  * An attempt on a pooled node-postgres connection of its own, whose BEGIN goes out with the first
  * script (no round trip of its own). The mutation's queries, made inside `run`, go to `enter`,
@@ -124,13 +153,16 @@ export class PgScriptTransaction<Tx> implements OpenTransaction<Tx> {
   // A connection that fails while checked out emits here (the pool listens only to idle ones);
   // the query in flight fails with it, and the connection is then dropped, not reused.
   private readonly onError = () => {};
+  private readonly settings: readonly string[];
+  private readonly prepare: boolean;
 
   constructor(
     private readonly client: PgPoolClient,
     private readonly enter: <T>(work: (tx: Tx) => Promise<T>) => Promise<T>,
-    /** Statements sent right after BEGIN, with the first script (SET LOCAL settings). */
-    private readonly settings: readonly string[] = [],
+    options: PgScriptOptions = {},
   ) {
+    this.settings = options.settings ?? [];
+    this.prepare = options.prepare ?? true;
     client.on("error", this.onError);
   }
 
@@ -165,6 +197,7 @@ export class PgScriptTransaction<Tx> implements OpenTransaction<Tx> {
   }
 
   call(statement: Statement, values: readonly SqlValue[]): string {
+    if (!this.prepare) return inlineCall(statement, values, (text) => this.literal(text));
     checkArity(statement, values);
     if (!PgScriptTransaction.prepared.get(this.client)?.has(statement.name)) this.toPrepare.set(statement.name, statement);
     return `EXECUTE ${statement.name}(${values.map((value) => sqlValue(value, (text) => this.literal(text))).join(", ")})`;

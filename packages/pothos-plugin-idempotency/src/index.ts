@@ -13,7 +13,15 @@ import { type IdempotencyFaults, type IdempotencyLogger, type IdempotencyMetrics
 
 export { assertValidClientMutationId, MAX_CLIENT_MUTATION_ID_LENGTH } from "./client-mutation-id.ts";
 export { isDatabaseBusy, isDatabaseUnavailable, isRetryableConflict, sqlState } from "./database-errors.ts";
-export type { IdempotencyDriver, OpenTransaction, ScriptResult, SqlValue, Statement } from "./driver.ts";
+export {
+  type IdempotencyDriver,
+  localSettings,
+  type OpenTransaction,
+  type PgScriptOptions,
+  type ScriptResult,
+  type SqlValue,
+  type Statement,
+} from "./driver.ts";
 export { type ErrorOutcome, withOutcome } from "./error-outcome.ts";
 export {
   clientMutationIdInUse,

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { type IdempotencyDriver, type PgPoolClient, PgScriptTransaction, reportingStatements } from "../driver.ts";
+import { type IdempotencyDriver, localSettings, type PgPoolClient, PgScriptTransaction, reportingStatements } from "../driver.ts";
 import { DatabaseContinuity } from "./continuity.ts";
 
 export { DatabaseContinuity } from "./continuity.ts";
@@ -14,8 +14,7 @@ export interface PgDriverOptions {
    * The pool's sessions already carry lock_timeout, statement_timeout and
    * idle_in_transaction_session_timeout (its `options`). By default each attempt sets them with
    * SET LOCAL in its first script (no extra round trip), so they hold whatever the sessions carry
-   * (its PREPAREd statements still need a session of their own per connection: no PgBouncer
-   * transaction mode yet).
+   * (see `pooler` for PgBouncer's transaction mode).
    */
   sessionSettings?: boolean;
   /**
@@ -24,6 +23,12 @@ export interface PgDriverOptions {
    * least 5 s.
    */
   idleInTransactionTimeoutMs?: number;
+  /**
+   * `transaction` behind a pooler in transaction mode (PgBouncer's `pool_mode = transaction`):
+   * nothing of an attempt outlives its transaction, so its statements are sent in full rather than
+   * prepared per connection. Default `session`: a session of its own per connection.
+   */
+  pooler?: "session" | "transaction";
   /** Watches the pool for a failover or a restore, to drop the cache of outcomes (default true). */
   watchContinuity?: boolean;
   /** Told every statement the wrapper sends (a query log). */
@@ -44,15 +49,14 @@ export function pgDriver(pool: pg.Pool, options: PgDriverOptions = {}): Idempote
     configure({ lockTimeoutMs, leaseMs }) {
       if (options.sessionSettings) return;
       const idle = options.idleInTransactionTimeoutMs ?? Math.max(5_000, Math.round(leaseMs / 3));
-      settings = [
-        `SET LOCAL lock_timeout = ${Math.round(lockTimeoutMs)}`,
-        `SET LOCAL statement_timeout = ${Math.round(leaseMs)}`,
-        `SET LOCAL idle_in_transaction_session_timeout = ${Math.round(idle)}`,
-      ];
+      settings = localSettings({ lockTimeoutMs, statementTimeoutMs: leaseMs, idleInTransactionTimeoutMs: idle });
     },
     async begin() {
       const client = await pool.connect();
-      const transaction = new PgScriptTransaction<pg.PoolClient>(client as unknown as PgPoolClient, (work) => work(client), settings);
+      const transaction = new PgScriptTransaction<pg.PoolClient>(client as unknown as PgPoolClient, (work) => work(client), {
+        settings,
+        prepare: options.pooler !== "transaction",
+      });
       if (!options.onQuery) return transaction;
       options.onQuery("BEGIN");
       return reportingStatements(transaction, options.onQuery);

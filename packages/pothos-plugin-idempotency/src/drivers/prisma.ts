@@ -12,6 +12,7 @@ import {
   inlineCall,
   type OpenTransaction,
   type PgPoolClient,
+  type PgScriptOptions,
   PgScriptTransaction,
   quoteLiteral,
   reportingStatements,
@@ -80,6 +81,8 @@ export class BindingAdapterFactory {
   constructor(
     private readonly inner: SqlMigrationAwareDriverAdapterFactory,
     readonly kind: "postgresql" | "pglite",
+    /** PostgreSQL: whether attempts prepare their statements, and what they SET LOCAL (see PgScriptOptions). */
+    private readonly attempts: PgScriptOptions = {},
   ) {
     this.provider = inner.provider;
     this.adapterName = inner.adapterName;
@@ -94,7 +97,7 @@ export class BindingAdapterFactory {
    */
   async begin<Client>(client: () => Client): Promise<OpenTransaction<Client>> {
     const adapter = await this.innerAdapter();
-    if (this.kind === "postgresql") return openPgTransaction(adapter, this.bound, client);
+    if (this.kind === "postgresql") return openPgTransaction(adapter, this.bound, client, this.attempts);
     return new PgliteOpenTransaction(await adapter.startTransaction(), this.bound, client);
   }
 
@@ -169,6 +172,7 @@ async function openPgTransaction<Client>(
   adapter: SqlDriverAdapter,
   bound: AsyncLocalStorage<Transaction>,
   client: () => Client,
+  options: PgScriptOptions,
 ): Promise<OpenTransaction<Client>> {
   const pool = (adapter as unknown as { underlyingDriver(): { connect(): Promise<PgPoolClient> } }).underlyingDriver();
   const connection = await pool.connect();
@@ -180,7 +184,7 @@ async function openPgTransaction<Client>(
     commit: async () => {},
     rollback: async () => {},
   }) as unknown as Transaction;
-  return new PgScriptTransaction<Client>(connection, (work) => bound.run(transaction, () => work(client())));
+  return new PgScriptTransaction<Client>(connection, (work) => bound.run(transaction, () => work(client())), options);
 }
 
 interface PgliteTransactionClient {
