@@ -40,13 +40,17 @@ export async function openExampleDatabase(kind: DriverKind): Promise<ExampleData
   } else {
     const database = await createPostgresDatabase();
     name = database.name;
-    const admin = new pg.Pool({ connectionString: database.url, max: 2 });
-    pools.push(admin);
+    const newPool = (max: number) => {
+      const pool = new pg.Pool({ connectionString: database.url, max });
+      // As node-postgres asks of every pool: an idle connection cut (by a test, or by the drop) is no crash.
+      pool.on("error", () => {});
+      pools.push(pool);
+      return pool;
+    };
+    const admin = newPool(2);
     sql = async (text, params) => (await admin.query(text, params)).rows;
     makeDriver = () => {
-      const pool = new pg.Pool({ connectionString: database.url, max: 12 });
-      pools.push(pool);
-      return pgDriver(pool) as IdempotencyOptions["driver"];
+      return pgDriver(newPool(12)) as IdempotencyOptions["driver"];
     };
     closeDatabase = database.drop;
   }
