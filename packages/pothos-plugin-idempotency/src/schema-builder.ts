@@ -1,5 +1,5 @@
 import SchemaBuilder, { PothosSchemaError, type SchemaTypes, type TypeParam } from "@pothos/core";
-import { GraphQLError, type GraphQLResolveInfo } from "graphql";
+import { GraphQLError, type GraphQLOutputType, type GraphQLResolveInfo, isObjectType } from "graphql";
 import { v5 as uuidv5 } from "uuid";
 import { assertValidClientMutationId } from "./client-mutation-id.ts";
 import { outcomeOfFailure } from "./error-outcome.ts";
@@ -17,6 +17,8 @@ interface Spec {
   errorClasses: readonly ErrorClass[];
   // biome-ignore lint/suspicious/noExplicitAny: checked by the options' types.
   run: IdempotentMutationFieldOptions<SchemaTypes, any, any>["run"];
+  /** The name of the GraphQL object type an answering error is shown as (its class's, as @pothos/plugin-errors picks it). */
+  errorTypeName(error: Error): string | undefined;
 }
 
 schemaBuilderProto.idempotentMutationField = function idempotentMutationField(name, options) {
@@ -57,7 +59,24 @@ schemaBuilderProto.idempotentMutationField = function idempotentMutationField(na
     }),
   });
 
-  const spec: Spec = { mutation: name, sensitive: options.sensitive ?? false, errorClasses, run: options.run as Spec["run"] };
+  const configStore = this.configStore;
+  const spec: Spec = {
+    mutation: name,
+    sensitive: options.sensitive ?? false,
+    errorClasses,
+    run: options.run as Spec["run"],
+    errorTypeName: (error) => {
+      // Its own class first, else the first it is an instance of (as the errors plugin's union resolves it).
+      const errorClass =
+        errorClasses.find((candidate) => error.constructor === candidate) ?? errorClasses.find((candidate) => error instanceof candidate);
+      if (!errorClass) return undefined;
+      try {
+        return configStore.getTypeConfig(errorClass as never).name;
+      } catch {
+        return undefined;
+      }
+    },
+  };
   this.mutationField(name, (t) =>
     t.field({
       description: options.description,
@@ -147,7 +166,12 @@ async function resolveIdempotent(
  */
 async function unlessUnshowable(error: unknown, spec: Spec, ctx: object, info: GraphQLResolveInfo): Promise<unknown> {
   if (!(error instanceof Error) || !spec.errorClasses.some((errorClass) => error instanceof errorClass)) return error;
-  const why = await whyNotShowable(info.returnType, error, ctx, info);
+  // The member of the result union it is shown as: the errors plugin resolves it from the error's
+  // class (its object types need no isTypeOf), so it is looked up here the same way.
+  const name = spec.errorTypeName(error);
+  const member = name === undefined ? undefined : info.schema.getType(name);
+  const type: GraphQLOutputType = member && isObjectType(member) ? member : info.returnType;
+  const why = await whyNotShowable(type, error, ctx, info);
   if (!why) return error;
   return new Error(`${info.fieldName} answered a ${error.constructor.name} that cannot be shown, so it is not stored: ${why}`, {
     cause: error,
