@@ -71,7 +71,7 @@ database
   .action(async () => {
     const config = loadConfig();
     // Past any pooler: migrations take a session-level lock, and the CLI's work is no request's.
-  const db = await openDatabase({ databaseUrl: config.directDatabaseUrl ?? config.databaseUrl, dataDir: config.dataDir });
+    const db = await openDatabase({ databaseUrl: config.directDatabaseUrl ?? config.databaseUrl, dataDir: config.dataDir });
     try {
       const applied = await applyMigrations(db.adapterFactory);
       console.log(applied.length ? `applied ${applied.join(", ")}` : "the database is up to date");
@@ -90,7 +90,7 @@ database
     const as = flags.applied ? "applied" : "rolled-back";
     const config = loadConfig();
     // Past any pooler: migrations take a session-level lock, and the CLI's work is no request's.
-  const db = await openDatabase({ databaseUrl: config.directDatabaseUrl ?? config.databaseUrl, dataDir: config.dataDir });
+    const db = await openDatabase({ databaseUrl: config.directDatabaseUrl ?? config.databaseUrl, dataDir: config.dataDir });
     try {
       const changed = await resolveMigration(db.adapterFactory, migration, as);
       if (!changed) throw new Error(`db resolve: ${migration} is not a failed or unfinished migration of this database`);
