@@ -78,7 +78,13 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const db =
     options.db ??
     (options.databaseUrl
-      ? await openDatabase({ databaseUrl: options.databaseUrl, poolSize: options.poolSize ?? 10, session: sessionSettings(config) })
+      ? await openDatabase({
+          databaseUrl: options.databaseUrl,
+          poolSize: options.poolSize ?? 10,
+          pooler: config.pooler,
+          directUrl: config.directDatabaseUrl,
+          session: sessionSettings(config),
+        })
       : await pgliteDatabase());
   const app = createApp({
     config,
