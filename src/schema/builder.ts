@@ -7,7 +7,7 @@ import type PrismaTypes from "../generated/pothos-types.ts";
 import { getDatamodel } from "../generated/pothos-types.ts";
 import { InvalidInputError } from "./errors.ts";
 
-interface SchemaConfig {
+export interface SchemaConfig {
   Context: Context;
   PrismaTypes: PrismaTypes;
   DefaultFieldNullability: false;
