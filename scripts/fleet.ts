@@ -22,9 +22,11 @@ const noTypeScript = process.allowedNodeEnvironmentFlags.has("--no-experimental-
  * The command line that runs `entry`: an entry of the app (src/server.ts, src/cli.ts,
  * src/issuer-simulator/main.ts) from its compiled JavaScript in dist/, as `npm start` does, built first
  * when dist/ is missing or older than its sources (so a stale build is never what runs); anything
- * else (examples, test helpers, the bench's own servers) from its TypeScript with tsx's loader.
+ * JavaScript already in dist/ (the bench's compiled servers) as it is; anything else (examples, test
+ * helpers) from its TypeScript with tsx's loader.
  */
 export function entryArgs(entry: string): string[] {
+  if (entry.startsWith("dist/") && entry.endsWith(".js")) return [...noTypeScript, path.join(root, entry)];
   if (entry.startsWith("src/") && entry.endsWith(".ts")) {
     ensureBuilt();
     return [...noTypeScript, path.join(root, "dist", `${entry.slice("src/".length, -".ts".length)}.js`)];
@@ -38,7 +40,12 @@ export function entryArgs(entry: string): string[] {
  * wrapper around it.
  */
 export function spawnEntry(entry: string, args: string[], env: Record<string, string>, nodeArgs: string[] = []): Spawned {
-  const child = spawn(process.execPath, [...nodeArgs, ...entryArgs(entry), ...args], {
+  return spawnNode([...nodeArgs, ...entryArgs(entry), ...args], env);
+}
+
+/** node with these arguments, as spawnEntry runs an entry: its output kept, its exit awaited. */
+export function spawnNode(argv: string[], env: Record<string, string>): Spawned {
+  const child = spawn(process.execPath, argv, {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: "warn", PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
