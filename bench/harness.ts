@@ -1,10 +1,10 @@
 // What the benchmark's phases share: the server under test in its own process, the load generator
 // in another (bench/load.ts, over IPC), and checks that a phase did what it is named for.
 import { type ChildProcess, fork, spawn } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import ts from "typescript";
+import { bundle } from "../scripts/bundle.mjs";
 import { ensureBuilt } from "../scripts/ensure-built.mjs";
 import type { Phase, PhaseResult } from "./load.ts";
 
@@ -19,31 +19,27 @@ export interface BenchServer {
 }
 
 /**
- * The benchmark's own servers as JavaScript in dist/bench/, so that what is measured is the compiled
- * app, as npm start runs it, and the bare reference server runs the same way (plain node, no
- * loader): each file transpiled on its own, its imports of ../src/*.ts pointed at the app's dist/
- * (built first when stale). Returns the path of `entry`'s JavaScript.
+ * The benchmark's own servers as JavaScript in dist/bench/, bundled as `npm run build` bundles the
+ * app (scripts/bundle.mjs), so that what is measured is the app as npm start runs it, and the bare
+ * reference server runs the same way (bundled, plain node, no loader). Returns the path of `entry`'s.
  */
-export function compiledBenchEntry(entry: string): string {
+export async function compiledBenchEntry(entry: string): Promise<string> {
   ensureBuilt();
-  const out = path.join(root, "dist/bench");
-  mkdirSync(out, { recursive: true });
-  for (const file of ["server.ts", "baseline-runner.ts", "bare-server.ts"]) {
-    const { outputText } = ts.transpileModule(readFileSync(path.join(here, file), "utf8"), {
-      fileName: file,
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, rewriteRelativeImportExtensions: true },
-    });
-    writeFileSync(path.join(out, file.replace(/\.ts$/, ".js")), outputText.replaceAll('from "../src/', 'from "../'));
-  }
-  return path.join(out, entry.replace(/\.ts$/, ".js"));
+  bundled ??= bundle(
+    ["server", "bare-server"].map((name) => ({ in: `bench/${name}.ts`, out: name })),
+    "dist/bench",
+  );
+  await bundled;
+  return path.join(root, "dist/bench", entry.replace(/\.ts$/, ".js"));
 }
+let bundled: Promise<void> | undefined;
 
 /** Starts the benchmark's server (bench/server.ts), or `entry`: another server that prints the same JSON line. */
 export async function startBenchServer(
   env: Record<string, string>,
   options: { entry?: string; nodeArgs?: string[] } = {},
 ): Promise<BenchServer> {
-  const args = ["--expose-gc", ...(options.nodeArgs ?? []), compiledBenchEntry(options.entry ?? "server.ts")];
+  const args = ["--expose-gc", ...(options.nodeArgs ?? []), await compiledBenchEntry(options.entry ?? "server.ts")];
   const child = spawn(process.execPath, args, {
     cwd: root,
     env: { ...process.env, PORT: "0", LOG_LEVEL: "silent", ...env },

@@ -1,7 +1,7 @@
 // How long a server takes to start: from spawn to its first answer over HTTP, onceql's
 // (src/server.ts, as npm start runs it, on PostgreSQL with its migrations applied) against the
-// bare graphql-yoga server (bench/bare-server.ts). Both run as compiled JavaScript under plain node,
-// as npm start runs the server (node dist/server.js).
+// bare graphql-yoga server (bench/bare-server.ts). Both run bundled under plain node, as npm start
+// runs the server (node dist/server.js), and, for comparison, both as TypeScript under tsx.
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { entryArgs, spawnNode } from "../scripts/fleet.ts";
@@ -38,13 +38,13 @@ const bareUrl = (output: string) => /"url":"([^"]+)"/.exec(output)?.[1];
 const underTsx = (entry: string) => ["--conditions=onceql-source", "--import", "tsx", path.resolve(import.meta.dirname, "..", entry)];
 
 export async function measureStartup(env: Record<string, string>, options: { rounds: number; progress(what: string): void }) {
-  const bareEntry = path.relative(path.resolve(import.meta.dirname, ".."), compiledBenchEntry("bare-server.ts"));
+  const bareEntry = path.relative(path.resolve(import.meta.dirname, ".."), await compiledBenchEntry("bare-server.ts"));
   const times: Record<"onceql" | "bare" | "onceqlTsx" | "bareTsx", number[]> = { onceql: [], bare: [], onceqlTsx: [], bareTsx: [] };
   for (let r = 0; r < options.rounds; r++) {
     options.progress(`startup: round ${r + 1} of ${options.rounds}`);
     times.onceql.push(await timeToFirstAnswer(entryArgs("src/server.ts"), env, onceqlUrl));
     times.bare.push(await timeToFirstAnswer(entryArgs(bareEntry), env, bareUrl));
-    times.onceqlTsx.push(await timeToFirstAnswer(underTsx("src/server.ts"), env, onceqlUrl));
+    times.onceqlTsx.push(await timeToFirstAnswer(underTsx("src/main.ts"), env, onceqlUrl));
     times.bareTsx.push(await timeToFirstAnswer(underTsx("bench/bare-server.ts"), env, bareUrl));
   }
   const [startMs, bareStartMs, tsxStartMs, bareTsxStartMs] = [times.onceql, times.bare, times.onceqlTsx, times.bareTsx].map(median) as [

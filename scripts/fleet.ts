@@ -19,8 +19,9 @@ export interface Spawned {
 const noTypeScript = process.allowedNodeEnvironmentFlags.has("--no-experimental-strip-types") ? ["--no-experimental-strip-types"] : [];
 
 /**
- * The command line that runs `entry`: an entry of the app (src/server.ts, src/cli.ts,
- * src/issuer-simulator/main.ts) from its compiled JavaScript in dist/, as `npm start` does, built first
+ * The command line that runs `entry`: a command of the app (src/server.ts, the server, whose command
+ * is src/main.ts; src/cli.ts; src/issuer-simulator/main.ts) from its bundle in dist/ (dist/server.js,
+ * dist/cli.js, dist/issuer-simulator/main.js), as `npm start` does, built first
  * when dist/ is missing or older than its sources (so a stale build is never what runs); anything
  * JavaScript already in dist/ (the bench's compiled servers) as it is; anything else (examples, test
  * helpers) from its TypeScript with tsx's loader.
