@@ -15,7 +15,10 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 export const external = ["@electric-sql/pglite", "@prisma/schema-engine-wasm", "@prisma/client", "@onceql/*", "pg-native"];
 
-/** Bundles `entryPoints` ({ in: a path from the repository's root, out: a name in `outdir` }) into `outdir`. */
+/**
+ * Bundles `entryPoints` ({ in: a path from the repository's root, out: a name in `outdir` }) into
+ * `outdir`; a `library` leaves every package to node_modules.
+ */
 export async function bundle(entryPoints, outdir, options = {}) {
   // Chunks are named by their hash: the last build's would pile up.
   const chunks = options.chunks ?? "chunks";
@@ -30,7 +33,7 @@ export async function bundle(entryPoints, outdir, options = {}) {
     format: "esm",
     platform: "node",
     target: "node20",
-    external,
+    ...(options.library ? { packages: "external" } : { external }),
     // CommonJS dependencies (graphql, pino, ...) call require() for Node's own modules.
     banner: {
       js: 'import { createRequire as __onceqlCreateRequire } from "node:module"; const require = __onceqlCreateRequire(import.meta.url);',
@@ -53,6 +56,8 @@ export const commands = [
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   await bundle(commands, "dist");
-  // The library (the package's "." export) on its own, so that no command's code is in a chunk it imports.
-  await bundle([{ in: "src/index.ts", out: "index" }], "dist", { chunks: "chunks/index" });
+  // The library (the package's "." export) on its own, so that no command's code is in a chunk it
+  // imports, and with every dependency left to node_modules, as a library's are: an application that
+  // imports graphql itself must meet the same copy of it (instanceof GraphQLError).
+  await bundle([{ in: "src/index.ts", out: "index" }], "dist", { chunks: "chunks/index", library: true });
 }
