@@ -11,7 +11,11 @@ export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 /** Written by `npm run build` once the workspace packages and the app are all built. */
 export const stampFile = path.join(root, "dist/.built");
 
-/** What dist/ (and packages/*\/dist) are built from: a change to any of these makes the build stale. */
+/**
+ * What dist/ (and packages/*\/dist) are built from: a change to any of these makes the build stale.
+ * The dependencies are bundled too, so an install that changes node_modules does
+ * (node_modules/.package-lock.json is rewritten by every npm install).
+ */
 function sources() {
   const packages = readdirSync(path.join(root, "packages")).map((name) => path.join("packages", name));
   return [
@@ -19,6 +23,8 @@ function sources() {
     "package.json",
     "tsconfig.json",
     "tsconfig.build.json",
+    "scripts/bundle.mjs",
+    "node_modules/.package-lock.json",
     ...packages.flatMap((dir) => [path.join(dir, "src"), path.join(dir, "package.json"), path.join(dir, "tsconfig.build.json")]),
   ].map((entry) => path.join(root, entry));
 }
