@@ -4,6 +4,8 @@ import { type ChildProcess, fork, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { bundle } from "../scripts/bundle.mjs";
+import { ensureBuilt } from "../scripts/ensure-built.mjs";
 import type { Phase, PhaseResult } from "./load.ts";
 
 const here = import.meta.dirname;
@@ -16,19 +18,28 @@ export interface BenchServer {
   child: ChildProcess;
 }
 
+/**
+ * The benchmark's own servers as JavaScript in dist/bench/, bundled as `npm run build` bundles the
+ * app (scripts/bundle.mjs), so that what is measured is the app as npm start runs it, and the bare
+ * reference server runs the same way (bundled, plain node, no loader). Returns the path of `entry`'s.
+ */
+export async function compiledBenchEntry(entry: string): Promise<string> {
+  ensureBuilt();
+  bundled ??= bundle(
+    ["server", "bare-server"].map((name) => ({ in: `bench/${name}.ts`, out: name })),
+    "dist/bench",
+  );
+  await bundled;
+  return path.join(root, "dist/bench", entry.replace(/\.ts$/, ".js"));
+}
+let bundled: Promise<void> | undefined;
+
 /** Starts the benchmark's server (bench/server.ts), or `entry`: another server that prints the same JSON line. */
 export async function startBenchServer(
   env: Record<string, string>,
   options: { entry?: string; nodeArgs?: string[] } = {},
 ): Promise<BenchServer> {
-  const args = [
-    "--expose-gc",
-    ...(options.nodeArgs ?? []),
-    "--conditions=onceql-source",
-    "--import",
-    "tsx",
-    path.join(here, options.entry ?? "server.ts"),
-  ];
+  const args = ["--expose-gc", ...(options.nodeArgs ?? []), await compiledBenchEntry(options.entry ?? "server.ts")];
   const child = spawn(process.execPath, args, {
     cwd: root,
     env: { ...process.env, PORT: "0", LOG_LEVEL: "silent", ...env },

@@ -179,6 +179,9 @@ for (const name of [
   "card_race_last_worst_ms",
   "start_ms",
   "bare_start_ms",
+  "tsx_start_ms",
+  "bare_tsx_start_ms",
+  "tsx_start_vs_bare_tsx",
 ]) {
   if (has(name)) rows.push([name, "", ...names.map((e) => String(value(e, name) ?? "—"))]);
 }

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { ensureBuilt } from "./ensure-built.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
 
@@ -12,11 +13,40 @@ export interface Spawned {
 }
 
 /**
- * Runs one of the project's entry points (src/server.ts, src/cli.ts) as its own process: node
- * itself with tsx's loader, so a signal reaches the program and not a wrapper around it.
+ * Node's own TypeScript support turned off where it has one (Node 22.6 and later; Node 20 has none):
+ * what runs from dist/ is JavaScript, and nothing else could run there unnoticed.
  */
-export function spawnEntry(entry: string, args: string[], env: Record<string, string>): Spawned {
-  const child = spawn(process.execPath, ["--conditions=onceql-source", "--import", "tsx", path.join(root, entry), ...args], {
+const noTypeScript = process.allowedNodeEnvironmentFlags.has("--no-experimental-strip-types") ? ["--no-experimental-strip-types"] : [];
+
+/**
+ * The command line that runs `entry`: a command of the app (src/server.ts, the server, whose command
+ * is src/main.ts; src/cli.ts; src/issuer-simulator/main.ts) from its bundle in dist/ (dist/server.js,
+ * dist/cli.js, dist/issuer-simulator/main.js), as `npm start` does, built first
+ * when dist/ is missing or older than its sources (so a stale build is never what runs); anything
+ * JavaScript already in dist/ (the bench's compiled servers) as it is; anything else (examples, test
+ * helpers) from its TypeScript with tsx's loader.
+ */
+export function entryArgs(entry: string): string[] {
+  if (entry.startsWith("dist/") && entry.endsWith(".js")) return [...noTypeScript, path.join(root, entry)];
+  if (entry.startsWith("src/") && entry.endsWith(".ts")) {
+    ensureBuilt();
+    return [...noTypeScript, path.join(root, "dist", `${entry.slice("src/".length, -".ts".length)}.js`)];
+  }
+  return ["--conditions=onceql-source", "--import", "tsx", path.join(root, entry)];
+}
+
+/**
+ * Runs one of the project's entry points (src/server.ts, src/cli.ts) as its own process: node
+ * itself, on the compiled JavaScript (see entryArgs), so a signal reaches the program and not a
+ * wrapper around it.
+ */
+export function spawnEntry(entry: string, args: string[], env: Record<string, string>, nodeArgs: string[] = []): Spawned {
+  return spawnNode([...nodeArgs, ...entryArgs(entry), ...args], env);
+}
+
+/** node with these arguments, as spawnEntry runs an entry: its output kept, its exit awaited. */
+export function spawnNode(argv: string[], env: Record<string, string>): Spawned {
+  const child = spawn(process.execPath, argv, {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: "warn", PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -41,8 +71,8 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * One onceql server process on a fixed port (src/server.ts under node with tsx's loader, so a
- * signal reaches the server itself), that can be killed and started again on the same port.
+ * One onceql server process on a fixed port (dist/server.js under node, so a signal reaches the
+ * server itself), that can be killed and started again on the same port.
  */
 export class ServerProcess {
   private spawned: Spawned | undefined;

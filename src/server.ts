@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { Logger } from "pino";
 import { type App, createApp } from "./app.ts";
-import { type Config, ConfigError, loadConfig, sessionSettings } from "./config.ts";
+import { type Config, sessionSettings } from "./config.ts";
 import { type Database, openDatabase } from "./db/database.ts";
 import { applyMigrations } from "./db/migrations.ts";
 import { ensureDevWorkspace, loadOrCreateEncryptionKey } from "./dev-secrets.ts";
@@ -172,45 +172,4 @@ export async function closeHttp(http: Server): Promise<void> {
   const closed = new Promise<void>((resolve) => http.close(() => resolve()));
   http.closeIdleConnections();
   await closed;
-}
-
-async function main(): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`onceql cannot start: ${error.message}`);
-      process.exit(1);
-    }
-    throw error;
-  }
-  const logger = createLogger(config.logLevel);
-  const server = await startServer({ config, logger }).catch((error: unknown) => {
-    console.error(`onceql cannot start: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  });
-  console.log(`\nonceql: GraphQL and GraphiQL at ${server.url}/graphql (${server.db.kind})`);
-  if (server.issuerSimulator) console.log(`card issuer: a simulator at ${server.issuerUrl} (set ONCEQL_ISSUER_URL to use another)`);
-  if (server.devToken) console.log(`dev workspace token (Authorization: Bearer ...):\n${server.devToken}`);
-  let stopping = false;
-  const stop = (signal: string) => {
-    // A second Ctrl-C must not kill the process before the database is closed and its lock released.
-    if (stopping) return logger.warn({ signal }, "already shutting down: closing the database");
-    stopping = true;
-    logger.info({ signal }, "shutting down: finishing in-flight requests");
-    server.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, "shutdown failed");
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => stop("SIGINT"));
-}
-
-if (process.argv[1] && path.resolve(process.argv[1]) === import.meta.filename) {
-  await main();
 }

@@ -3,10 +3,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from "node:path";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import type { MigrationList } from "@prisma/schema-engine-wasm/schema_engine_bg";
+import { projectRoot } from "../project-root.ts";
 import { type Recovered, recoverCutOffMigrations } from "./migration-recovery.ts";
 import { withSchemaEngine } from "./schema-engine.ts";
 
-const projectRoot = path.resolve(import.meta.dirname, "../..");
 export const schemaPath = path.join(projectRoot, "prisma/schema.prisma");
 export const migrationsDir = path.join(projectRoot, "prisma/migrations");
 const noFilters = { externalTables: [], externalEnums: [] };

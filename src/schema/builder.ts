@@ -11,7 +11,7 @@ import { InvalidInputError } from "./errors.ts";
 import { canonicalRowIds } from "./row-ids.ts";
 import { requireBoundedDepth } from "./validation.ts";
 
-interface SchemaConfig {
+export interface SchemaConfig {
   Context: Context;
   PrismaTypes: PrismaTypes;
   DefaultFieldNullability: false;

@@ -1,5 +1,6 @@
 import pg from "pg";
 import type { TestProject } from "vitest/node";
+import { ensureBuilt } from "../../scripts/ensure-built.mjs";
 import { postgresAdminUrl, postgresRequired } from "./postgres-url.ts";
 
 declare module "vitest" {
@@ -14,6 +15,9 @@ declare module "vitest" {
  * are skipped, and the run says so loudly.
  */
 export default async function setup(project: TestProject): Promise<void> {
+  // The tests that spawn a server, the CLI or the issuer simulator run them from dist/, as npm start
+  // does: built here, once, before any test file, whenever dist/ is missing or older than its sources.
+  ensureBuilt();
   const client = new pg.Client({ connectionString: postgresAdminUrl(), connectionTimeoutMillis: 3_000 });
   let available = false;
   let reason = "";

@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, connect } from "node:net";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -31,7 +31,8 @@ export function pgbouncerAvailable(): boolean {
     // Said below.
   }
   if (existsSync(BINARY)) return true;
-  if (process.env.CI || process.env.ONCEQL_REQUIRE_POSTGRES) throw new Error(`PgBouncer is required here and ${BINARY} could not be installed`);
+  if (process.env.CI || process.env.ONCEQL_REQUIRE_POSTGRES)
+    throw new Error(`PgBouncer is required here and ${BINARY} could not be installed`);
   console.warn(`\n  !! PgBouncer tests SKIPPED: ${BINARY} is missing (apt-get install pgbouncer)\n`);
   return false;
 }

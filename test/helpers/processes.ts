@@ -9,7 +9,7 @@ export interface ServerProcess extends Spawned {
   stop(): Promise<number | null>;
 }
 
-/** Starts the server as `npm start` does and waits until it prints where it listens. */
+/** Starts the server as `npm start` does (node dist/server.js) and waits until it prints where it listens. */
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
   const spawned = spawnEntry("src/server.ts", [], env);
   // A first start on a new folder migrates it: 26 s seen on a loaded 2-core machine.

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -9,6 +9,7 @@ import { postGraphQL, spawnEntry, startServerProcess } from "../helpers/processe
 const dataDir = mkdtempSync(path.join(tmpdir(), "onceql-server-"));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 const env = { ONCEQL_DATA_DIR: dataDir };
+const repo = path.resolve(import.meta.dirname, "../..");
 
 describe("npm start on the embedded database", () => {
   it("migrates, creates the dev workspace, serves GraphiQL with its token, and keeps outcomes across restarts", async () => {
@@ -64,6 +65,27 @@ describe("npm start on the embedded database", () => {
       await server.stop();
     }
   });
+
+  // What /proc tells of the process (Linux): its command line, its environment, its children.
+  it.skipIf(!existsSync("/proc/self/cmdline"))(
+    "runs as compiled JavaScript: node dist/server.js, one process, no TypeScript loader",
+    async () => {
+      const server = await startServerProcess(env);
+      try {
+        const pid = server.child.pid!;
+        const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+        expect(argv.at(-1)).toBe(path.join(repo, "dist/server.js"));
+        expect(argv.join(" ")).not.toMatch(/tsx|\.ts\b|onceql-source/);
+        expect(readFileSync(`/proc/${pid}/environ`, "utf8")).not.toMatch(/NODE_OPTIONS=[^\0]*tsx/);
+        const children = readdirSync(`/proc/${pid}/task`).flatMap((task) =>
+          readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").split(/\s+/).filter(Boolean),
+        );
+        expect(children).toEqual([]);
+      } finally {
+        await server.stop();
+      }
+    },
+  );
 
   it("SIGTERM lets an in-flight request finish, then exits 0", async () => {
     const server = await startServerProcess(env);

@@ -1,0 +1,46 @@
+// The server as a command: what `npm start` runs. esbuild builds it to dist/server.js (scripts/bundle.mjs),
+// and spawnEntry("src/server.ts") runs that. It lives apart from server.ts, which is imported (by
+// index.ts, the bench, the tests): once bundled, a module can no longer tell whether it is the
+// entry point, so whatever imports server.ts must not find a command in it.
+import { type Config, ConfigError, loadConfig } from "./config.ts";
+import { createLogger } from "./logger.ts";
+import { startServer } from "./server.ts";
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`onceql cannot start: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const server = await startServer({ config, logger }).catch((error: unknown) => {
+    console.error(`onceql cannot start: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
+  console.log(`\nonceql: GraphQL and GraphiQL at ${server.url}/graphql (${server.db.kind})`);
+  if (server.issuerSimulator) console.log(`card issuer: a simulator at ${server.issuerUrl} (set ONCEQL_ISSUER_URL to use another)`);
+  if (server.devToken) console.log(`dev workspace token (Authorization: Bearer ...):\n${server.devToken}`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    // A second Ctrl-C must not kill the process before the database is closed and its lock released.
+    if (stopping) return logger.warn({ signal }, "already shutting down: closing the database");
+    stopping = true;
+    logger.info({ signal }, "shutting down: finishing in-flight requests");
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+await main();
