@@ -5,7 +5,8 @@
 // - PGlite and Prisma's schema engine and client runtime, which load their WebAssembly and data
 //   files from beside their own modules;
 // - the workspace packages (@onceql/*), which are built on their own, to their own dist/;
-// - pg-native, an optional dependency of pg that is not installed.
+// - pg-native, an optional dependency of pg that is not installed;
+// - what the workspace packages import as peers (Pothos, graphql, yoga, pg, prom-client): one copy.
 import { rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,7 +14,22 @@ import { build } from "esbuild";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
-export const external = ["@electric-sql/pglite", "@prisma/schema-engine-wasm", "@prisma/client", "@onceql/*", "pg-native"];
+export const external = [
+  "@electric-sql/pglite",
+  "@prisma/schema-engine-wasm",
+  "@prisma/client",
+  "@onceql/*",
+  "pg-native",
+  // What the workspace packages share with the app (their peers): one copy of each, or the plugin
+  // would extend another SchemaBuilder than the app's, and `instanceof GraphQLError` would fail.
+  "@pothos/*",
+  "graphql",
+  "graphql-yoga",
+  "pg",
+  "@prisma/driver-adapter-utils",
+  "prom-client",
+  "graphql-request",
+];
 
 /**
  * Bundles `entryPoints` ({ in: a path from the repository's root, out: a name in `outdir` }) into

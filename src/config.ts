@@ -256,8 +256,8 @@ function encryptionKeys(env: Env): Buffer[] {
   return keys.map((raw, index) => {
     const key = /^[0-9a-f]{64}$/i.test(raw) ? Buffer.from(raw, "hex") : Buffer.from(raw, "base64");
     if (key.length !== 32) {
-      const which = keys.length > 1 ? `key ${index + 1}` : "the key";
-      throw new ConfigError(name, `${which} must be 32 bytes, as 64 hex digits or base64 (openssl rand -hex 32)`);
+      const which = keys.length > 1 ? `key ${index + 1} ` : "";
+      throw new ConfigError(name, `${which}must be 32 bytes, as 64 hex digits or base64 (openssl rand -hex 32)`);
     }
     if (keys.slice(0, index).includes(raw)) throw new ConfigError(name, `key ${index + 1} is listed twice`);
     return key;
