@@ -1,5 +1,6 @@
 import path from "node:path";
 import ms from "ms";
+import { isLoopbackHost } from "./http/loopback.ts";
 
 /**
  * What every PostgreSQL session of the server is told: a duplicate waits for the attempt holding
@@ -54,6 +55,12 @@ export interface Config {
   corsOrigins: string[];
   /** Unset: `/metrics` answers without one. */
   metricsToken: string | undefined;
+  /** How long in-flight requests may still run after SIGTERM before their connections are closed. */
+  shutdownTimeoutMs: number;
+  /** `GET /graphql` opens GraphiQL in a browser (ONCEQL_GRAPHIQL; on by default on loopback only). */
+  graphiql: boolean;
+  /** `__schema` and `__type` are answered (ONCEQL_INTROSPECTION; on by default on loopback only). */
+  introspection: boolean;
 }
 
 export class ConfigError extends Error {
@@ -90,6 +97,10 @@ export interface ConfigOptions {
   /** Origins such as "https://app.example"; a comma-separated string is read as the variable is. */
   corsOrigins?: string[] | string;
   metricsToken?: string;
+  shutdownTimeoutMs?: number;
+  /** true or "on", false or "off"; unset: on when `host` is a loopback name. */
+  graphiql?: boolean | "on" | "off";
+  introspection?: boolean | "on" | "off";
 }
 
 const OPTION_VARIABLES: Record<keyof ConfigOptions, string> = {
@@ -111,6 +122,9 @@ const OPTION_VARIABLES: Record<keyof ConfigOptions, string> = {
   rateLimit: "ONCEQL_RATE_LIMIT",
   corsOrigins: "ONCEQL_CORS_ORIGINS",
   metricsToken: "ONCEQL_METRICS_TOKEN",
+  shutdownTimeoutMs: "ONCEQL_SHUTDOWN_TIMEOUT_MS",
+  graphiql: "ONCEQL_GRAPHIQL",
+  introspection: "ONCEQL_INTROSPECTION",
 };
 
 /** Options checked exactly as their environment variables are; the process environment is not read. */
@@ -122,6 +136,7 @@ export function configFromOptions(options: ConfigOptions): Config {
     if (Buffer.isBuffer(value)) env[variable] = value.toString("hex");
     else if (Array.isArray(value)) env[variable] = value.map((item) => (Buffer.isBuffer(item) ? item.toString("hex") : item)).join(",");
     else if (option === "idempotencyTtl" && typeof value === "number") env[variable] = `${value}ms`;
+    else if (typeof value === "boolean") env[variable] = value ? "on" : "off";
     else env[variable] = String(value);
   }
   try {
@@ -141,9 +156,12 @@ type Env = Record<string, string | undefined>;
 
 export function loadConfig(env: Env = process.env): Config {
   const idempotencyLeaseMs = integer(env, "ONCEQL_IDEMPOTENCY_LEASE_MS", 30_000, 1_000, 600_000);
+  const host = nonEmpty(env, "HOST") ?? "127.0.0.1";
+  // Beyond loopback, a schema's map and a playground are for whoever reaches the port: asked for, not given.
+  const loopback = isLoopbackHost(host);
   return {
     port: integer(env, "PORT", 4000, 0, 65535),
-    host: nonEmpty(env, "HOST") ?? "127.0.0.1",
+    host,
     databaseUrl: databaseUrl(env),
     ...pooling(env),
     dbPoolSize: integer(env, "ONCEQL_DB_POOL_SIZE", 10, 2, 1_000),
@@ -158,7 +176,17 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimit: integer(env, "ONCEQL_RATE_LIMIT", 1_000, 0, 1_000_000),
     corsOrigins: corsOrigins(env),
     metricsToken: metricsToken(env),
+    shutdownTimeoutMs: integer(env, "ONCEQL_SHUTDOWN_TIMEOUT_MS", 10_000, 0, 600_000),
+    graphiql: onOff(env, "ONCEQL_GRAPHIQL", loopback),
+    introspection: onOff(env, "ONCEQL_INTROSPECTION", loopback),
   };
+}
+
+function onOff(env: Env, name: string, fallback: boolean): boolean {
+  const raw = nonEmpty(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (raw !== "on" && raw !== "off") throw new ConfigError(name, `must be on or off, got ${JSON.stringify(raw)}`);
+  return raw === "on";
 }
 
 function nonEmpty(env: Env, name: string): string | undefined {
