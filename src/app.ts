@@ -23,6 +23,7 @@ import { createCardDependencies } from "./domains/cards/card.dependencies.ts";
 import { corsOption, varyOnOrigin } from "./http/cors.ts";
 import { databaseUnavailable } from "./http/database-unavailable.ts";
 import { graphiqlOptions } from "./http/graphiql.ts";
+import { noIntrospection } from "./http/introspection.ts";
 import { metricsPlugin, readinessPlugin } from "./http/probes.ts";
 import { queryLimitPlugins } from "./http/query-limits.ts";
 import { WorkspaceRateLimiter } from "./http/rate-limiter.ts";
@@ -54,6 +55,8 @@ export interface App {
   services: Services;
   /** Deletes expired idempotency records (after storing the counts still in memory). */
   sweep(): Promise<SweepResult>;
+  /** From now on `/readyz` answers 503 `shutting down`: the server is about to stop. */
+  drain(): void;
   /** Stores what is still only counted in memory; the database stays open. */
   close(): Promise<void>;
 }
@@ -83,6 +86,7 @@ export function createApp(options: AppOptions): App {
     cards: createCardDependencies(config, logger, metrics),
   };
 
+  let draining = false;
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     context: (initial) => createContext(services, initial),
@@ -116,14 +120,15 @@ export function createApp(options: AppOptions): App {
     // GraphiQL bundled with the server: the default page loads its code from a CDN.
     // Loaded when a browser first asks for it: a server that is never opened in a browser starts faster.
     renderGraphiQL: async (page) => (await import("@graphql-yoga/render-graphiql")).renderGraphiQL(page),
-    graphiql: graphiqlOptions(options.graphiqlToken),
+    graphiql: config.graphiql ? graphiqlOptions(options.graphiqlToken) : false,
     plugins: [
       varyOnOrigin(config.corsOrigins),
-      readinessPlugin(services),
+      readinessPlugin(services, () => draining),
       metricsPlugin(services),
       // Browsers preflight any request with Authorization: it counts as the custom header.
       useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf", "authorization"] }),
       ...queryLimitPlugins(),
+      ...(config.introspection ? [] : [noIntrospection()]),
       useIdempotency(),
     ],
   });
@@ -131,6 +136,9 @@ export function createApp(options: AppOptions): App {
     yoga,
     services,
     sweep: () => executor.sweep(),
+    drain: () => {
+      draining = true;
+    },
     close: async () => {
       await idempotency.close();
       if (executor !== idempotency) await executor.close();
