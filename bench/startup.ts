@@ -32,7 +32,7 @@ async function timeToFirstAnswer(
   }
 }
 
-const onceqlUrl = (output: string) => /GraphiQL at (\S+)\/graphql/.exec(output)?.[1];
+const onceqlUrl = (output: string) => /GraphQL (?:and GraphiQL )?at (\S+)\/graphql/.exec(output)?.[1];
 const bareUrl = (output: string) => /"url":"([^"]+)"/.exec(output)?.[1];
 /** How the two ran before they were compiled: TypeScript under tsx's loader, for comparison in the same run. */
 const underTsx = (entry: string) => ["--conditions=onceql-source", "--import", "tsx", path.resolve(import.meta.dirname, "..", entry)];

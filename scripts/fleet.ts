@@ -101,7 +101,7 @@ export class ServerProcess {
     const spawned = spawnEntry("src/server.ts", [], { ...this.env, PORT: String(this.port) });
     this.spawned = spawned;
     const deadline = Date.now() + 30_000;
-    while (!/GraphiQL at/.test(spawned.output())) {
+    while (!/GraphQL (?:and GraphiQL )?at/.test(spawned.output())) {
       if (spawned.child.exitCode !== null || Date.now() > deadline) throw new Error(`server did not start:\n${spawned.output()}`);
       await sleep(25);
     }

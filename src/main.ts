@@ -22,7 +22,8 @@ async function main(): Promise<void> {
     console.error(`onceql cannot start: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   });
-  console.log(`\nonceql: GraphQL and GraphiQL at ${server.url}/graphql (${server.db.kind})`);
+  if (config.graphiql) console.log(`\nonceql: GraphQL and GraphiQL at ${server.url}/graphql (${server.db.kind})`);
+  else console.log(`\nonceql: GraphQL at ${server.url}/graphql (${server.db.kind}; GraphiQL off)`);
   if (server.issuerSimulator) console.log(`card issuer: a simulator at ${server.issuerUrl} (set ONCEQL_ISSUER_URL to use another)`);
   if (server.devToken) console.log(`dev workspace token (Authorization: Bearer ...):\n${server.devToken}`);
   let stopping = false;
@@ -30,9 +31,12 @@ async function main(): Promise<void> {
     // A second Ctrl-C must not kill the process before the database is closed and its lock released.
     if (stopping) return logger.warn({ signal }, "already shutting down: closing the database");
     stopping = true;
-    logger.info({ signal }, "shutting down: finishing in-flight requests");
+    logger.info({ signal, timeoutMs: config.shutdownTimeoutMs }, "shutting down");
     server.close().then(
-      () => process.exit(0),
+      () => {
+        logger.info("shut down: exiting");
+        process.exit(0);
+      },
       (error: unknown) => {
         logger.error({ err: error }, "shutdown failed");
         process.exit(1);

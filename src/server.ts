@@ -23,11 +23,17 @@ export interface RunningServer {
   issuerUrl: string;
   /** The issuer simulator this server started, when ONCEQL_ISSUER_URL was unset. */
   issuerSimulator?: IssuerSimulator;
-  /** Stops accepting, lets in-flight requests finish, then closes the database. */
+  /**
+   * Shuts down: `/readyz` answers 503, the sweepers stop, no new connection is accepted, in-flight
+   * requests finish (those still running after ONCEQL_SHUTDOWN_TIMEOUT_MS are cut off), the replay
+   * counts are stored and the database closes.
+   */
   close(): Promise<void>;
 }
 
 const HOLD_SWEEP_INTERVAL_MS = 5_000;
+/** How long the pool may take to end once requests were cut off at the shutdown timeout. */
+const CUT_OFF_CLOSE_MS = 1_000;
 
 export interface ServerOptions {
   config: Config;
@@ -107,12 +113,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       issuerSimulator,
       close: () =>
         (closing ??= (async () => {
+          app.drain();
+          logger.info("shutting down: /readyz answers 503");
           clearInterval(sweeper);
           clearInterval(holdSweeper);
-          await closeHttp(http);
+          logger.info("stopped the sweepers");
+          const { timedOut } = await closeHttp(http, config.shutdownTimeoutMs, logger);
           await app.close();
+          logger.info("stored the replay counts kept in memory");
           await issuerSimulator?.close();
-          await db.close();
+          await closeDatabase(db, timedOut, logger);
+          logger.info("closed the database");
         })()),
     };
   } catch (error) {
@@ -152,7 +163,11 @@ export async function openResources(config: Config, logger: Logger): Promise<Ser
 
 /** An HTTP server on the configured host and port, answering with `handler`. */
 export function listen(handler: RequestListener, config: Pick<Config, "port" | "host">): Promise<Server> {
-  const http = createHttpServer(handler);
+  const http = createHttpServer((request, response) => {
+    // Once closing, a request answered on a kept-alive connection ends it: its client reconnects elsewhere.
+    if (!http.listening) response.setHeader("connection", "close");
+    handler(request, response);
+  });
   return new Promise((resolve, reject) => {
     http.once("error", reject);
     http.listen(config.port, config.host, () => {
@@ -167,9 +182,46 @@ export function urlOf(http: Server, config: Pick<Config, "host">): string {
   return `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
 }
 
-/** Stops accepting and waits for in-flight requests to finish. */
-export async function closeHttp(http: Server): Promise<void> {
+/**
+ * Stops accepting and waits for in-flight requests to finish; after `timeoutMs` (unset: no limit)
+ * the connections still open are closed, their requests unanswered. `timedOut` says whether it came to that.
+ */
+export async function closeHttp(http: Server, timeoutMs?: number, logger?: Logger): Promise<{ timedOut: boolean }> {
   const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+  // Keep-alive connections waiting for their next request go now: their clients move on to another server.
   http.closeIdleConnections();
-  await closed;
+  const open = await new Promise<number>((resolve) => http.getConnections((_error, count) => resolve(count ?? 0)));
+  logger?.info({ connections: open, timeoutMs }, "stopped accepting connections: waiting for in-flight requests");
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut =
+    timeoutMs === undefined
+      ? await closed.then(() => false)
+      : await Promise.race([closed.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(resolve, timeoutMs, true)))]);
+  clearTimeout(timer);
+  if (timedOut) {
+    const left = await new Promise<number>((resolve) => http.getConnections((_error, count) => resolve(count ?? 0)));
+    logger?.warn({ connections: left, timeoutMs }, "requests still running after ONCEQL_SHUTDOWN_TIMEOUT_MS: closing their connections");
+    http.closeAllConnections();
+    await closed;
+  } else {
+    logger?.info("in-flight requests finished");
+  }
+  return { timedOut };
+}
+
+/**
+ * A request cut off at the shutdown timeout may still hold a transaction. On PostgreSQL the process
+ * need not wait for it: a session that goes away is rolled back and its key released, which a retry
+ * with the same key finds (and any card the issuer made, it adopts). The embedded database is one
+ * session in this process, so it is always let finish and close cleanly.
+ */
+async function closeDatabase(db: Database, timedOut: boolean, logger: Logger): Promise<void> {
+  if (!timedOut || db.kind !== "postgresql") return db.close();
+  let timer: NodeJS.Timeout | undefined;
+  const waited = await Promise.race([
+    db.close().then(() => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(resolve, CUT_OFF_CLOSE_MS, false))),
+  ]);
+  clearTimeout(timer);
+  if (!waited) logger.warn("transactions of cut-off requests still open: leaving them to PostgreSQL to roll back");
 }

@@ -8,12 +8,14 @@ import type { Services } from "../context.ts";
  * this server on a replica) and a read-only database (`default_transaction_read_only`, which
  * managed PostgreSQL services switch on when storage is nearly full) say so in one read, while
  * a write on every probe would cost a transaction id and WAL each time and still not find a disk
- * that is full only for a larger write.
+ * that is full only for a larger write. From the moment the server starts shutting down it is 503
+ * `shutting down`, whatever the database says, so a load balancer sends it nothing new.
  */
-export function readinessPlugin(services: Pick<Services, "db">): Plugin {
+export function readinessPlugin(services: Pick<Services, "db">, draining: () => boolean): Plugin {
   return useReadinessCheck({
     endpoint: "/readyz",
     check: async ({ fetchAPI }) => {
+      if (draining()) return new fetchAPI.Response("shutting down\n", { status: 503, headers: { "content-type": "text/plain" } });
       const state = await services.db.prisma.$queryRaw<{ writable: boolean }[]>`
         SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off' AS writable`.then(
         (rows) => (rows[0]?.writable ? "ready" : "read-only"),

@@ -15,7 +15,7 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   // A first start on a new folder migrates it: 26 s seen on a loaded 2-core machine.
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const match = /GraphiQL at (http:\/\/\S+)\/graphql/.exec(spawned.output());
+    const match = /GraphQL (?:and GraphiQL )?at (http:\/\/\S+)\/graphql/.exec(spawned.output());
     if (match && (env.DATABASE_URL || /oq_ws_\S+/.test(spawned.output()))) {
       return {
         ...spawned,
