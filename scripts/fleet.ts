@@ -116,6 +116,14 @@ export class ServerProcess {
     await this.signal("SIGTERM");
   }
 
+  /** Sends SIGTERM without waiting: its exit code once it has shut down (null when it was not running). */
+  terminate(): Promise<number | null> {
+    const spawned = this.spawned;
+    if (!spawned || spawned.child.exitCode !== null) return Promise.resolve(null);
+    spawned.child.kill("SIGTERM");
+    return spawned.exited;
+  }
+
   /** Sends `signal` and waits for the process to exit; false when it was not running. */
   private async signal(signal: NodeJS.Signals): Promise<boolean> {
     const child = this.spawned?.child;

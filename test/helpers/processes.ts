@@ -1,3 +1,4 @@
+import { connect, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Spawned, spawnEntry } from "../../scripts/fleet.ts";
 
@@ -42,4 +43,28 @@ export async function postGraphQL(url: string, token: string, query: string, var
     body: JSON.stringify({ query, variables }),
   });
   return { status: response.status, headers: response.headers, body: await response.json() };
+}
+
+/**
+ * A `GET /readyz` on a connection opened now, its headers all sent but the blank line that ends
+ * them: the server holds the connection as busy (it is mid-request), and `finish()` asks the
+ * question whenever the test likes, even after the listener stopped accepting.
+ */
+export async function readyzHalfSent(port: number): Promise<{ finish(): Promise<{ status: number; body: string }> }> {
+  const socket: Socket = connect(port, "127.0.0.1");
+  await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+  socket.write("GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
+  let text = "";
+  socket.on("data", (chunk) => (text += chunk));
+  return {
+    finish: () =>
+      new Promise((resolve, reject) => {
+        socket.once("error", reject);
+        socket.once("close", () => {
+          const [head = "", body = ""] = text.split("\r\n\r\n");
+          resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]), body });
+        });
+        socket.end("\r\n");
+      }),
+  };
 }
