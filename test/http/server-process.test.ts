@@ -2,9 +2,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import { CREATE_KEY } from "../helpers/operations.ts";
-import { postGraphQL, spawnEntry, startServerProcess } from "../helpers/processes.ts";
+import { postGraphQL, readyzHalfSent, spawnEntry, startServerProcess } from "../helpers/processes.ts";
 
 const dataDir = mkdtempSync(path.join(tmpdir(), "onceql-server-"));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -87,8 +88,10 @@ describe("npm start on the embedded database", () => {
     },
   );
 
-  it("SIGTERM lets an in-flight request finish, then exits 0", async () => {
+  it("SIGTERM: /readyz answers 503 shutting down, an in-flight request finishes, then exits 0", async () => {
     const server = await startServerProcess(env);
+    const port = Number(new URL(server.url).port);
+    const probe = await readyzHalfSent(port);
     const body = JSON.stringify({ query: CREATE_KEY, variables: { input: { clientMutationId: "sigterm-1", name: "in-flight" } } });
     const url = new URL(`${server.url}/graphql`);
     const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
@@ -117,10 +120,31 @@ describe("npm start on the embedded database", () => {
         setTimeout(() => req.end(body.slice(20)), 300);
       }, 100);
     });
+    // SIGTERM went 100 ms in; the request's body follows 300 ms after it.
+    await sleep(250);
+    expect(await probe.finish()).toEqual({ status: 503, body: "shutting down\n" });
     const finished = await response;
     expect(finished.status).toBe(200);
     expect(JSON.parse(finished.text).data.createKey.key.name).toBe("in-flight");
     expect(await server.exited).toBe(0);
+  });
+
+  it("with HOST=0.0.0.0: GraphiQL and introspection are off by default", async () => {
+    const server = await startServerProcess({ ...env, HOST: "0.0.0.0" });
+    try {
+      expect(server.output()).toMatch(/GraphQL at http:\/\/0\.0\.0\.0:\d+\/graphql \(pglite; GraphiQL off\)/);
+      const url = server.url.replace("0.0.0.0", "127.0.0.1");
+      const page = await fetch(`${url}/graphql`, { headers: { accept: "text/html" } });
+      expect(page.headers.get("content-type") ?? "").not.toMatch(/text\/html/);
+      expect(await page.text()).not.toMatch(/graphiql/i);
+      const schema = await postGraphQL(url, server.devToken!, "{ __schema { queryType { name } } }");
+      expect(schema.body.errors[0].message).toMatch(/GraphQL introspection has been disabled/);
+      expect(schema.body.data).toBeUndefined();
+      const typename = await postGraphQL(url, server.devToken!, "{ __typename }");
+      expect(typename.body).toEqual({ data: { __typename: "Query" } });
+    } finally {
+      await server.stop();
+    }
   });
 
   it("npm run cli -- workspace create prints a working token as its last line", async () => {
@@ -149,6 +173,9 @@ describe("configuration", () => {
     ["ONCEQL_CORS_ORIGINS", "*", /ONCEQL_CORS_ORIGINS: expected origins such as https:\/\/app.example/],
     ["ONCEQL_CORS_ORIGINS", "https://app.example/graphql", /ONCEQL_CORS_ORIGINS: expected origins/],
     ["ONCEQL_METRICS_TOKEN", "secret", /ONCEQL_METRICS_TOKEN: must be at least 16 characters/],
+    ["ONCEQL_SHUTDOWN_TIMEOUT_MS", "10s", /ONCEQL_SHUTDOWN_TIMEOUT_MS: expected a whole number/],
+    ["ONCEQL_GRAPHIQL", "yes", /ONCEQL_GRAPHIQL: must be on or off/],
+    ["ONCEQL_INTROSPECTION", "true", /ONCEQL_INTROSPECTION: must be on or off/],
   ])("a wrong %s (%s) stops the server at start, naming the variable", async (name, value, message) => {
     const server = spawnEntry("src/server.ts", [], { ...env, [name]: value });
     expect(await server.exited).toBe(1);
