@@ -56,7 +56,9 @@ describe.skipIf(!postgresAvailable())("the wrapper's round trips (PostgreSQL)", 
 
   /** The wrapper's own scripts: the claim (it begins the transaction) and the record (it commits). */
   const wrapperScripts = (statements: string[]) =>
-    statements.filter((sql) => /^BEGIN;|COMMIT$|EXECUTE onceql_|idempotency_records/.test(sql));
+    statements.filter((sql) => /^BEGIN;|COMMIT$|EXECUTE onceql_|idempotency_records/.test(sql) && !isCountFlush(sql));
+  /** Replay counts, added to their records in the background (not the request's). */
+  const isCountFlush = (sql: string) => sql.startsWith("UPDATE idempotency_records r");
 
   for (const pooler of ["session", "transaction"] as const) {
     it(`${pooler} mode: a first execution sends two scripts of its own, a replay one`, async () => {
@@ -89,7 +91,7 @@ describe.skipIf(!postgresAvailable())("the wrapper's round trips (PostgreSQL)", 
         expect(response.body.extensions.idempotency[0].status).toBe("REPLAYED");
       });
       expect(wrapperScripts(replayed), replayed.join("\n---\n")).toHaveLength(1);
-      expect(replayed.filter((sql) => /INSERT|UPDATE|DELETE/.test(sql))).toEqual([]);
+      expect(replayed.filter((sql) => /INSERT|UPDATE|DELETE/.test(sql) && !isCountFlush(sql))).toEqual([]);
     });
   }
 });
