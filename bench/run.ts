@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { startPgBouncer } from "../scripts/pgbouncer.ts";
 import { adminSql, databaseUrlOnAdminServer } from "../scripts/postgres-admin.ts";
 import { measureCards } from "./card-phases.ts";
 import { measureDebits } from "./debit-phases.ts";
@@ -20,6 +21,7 @@ const { values: args } = parseArgs({
     rounds: { type: "string", default: "5" },
     requests: { type: "string", default: "400" },
     "memory-outcomes": { type: "string", default: "100000" },
+    /** postgresql, pglite, and pgbouncer (the same PostgreSQL through PgBouncer in transaction mode). */
     engines: { type: "string", default: "postgresql,pglite" },
     /**
      * Which sets of phases: identity (createIdentity, with the bare reference server on
@@ -104,7 +106,26 @@ const engines: Record<string, EngineResult> = {};
 try {
   for (const engine of args.engines!.split(",")) {
     process.stderr.write(`${engine}\n`);
-    if (engine === "postgresql") {
+    if (engine === "pgbouncer") {
+      // The same PostgreSQL through Debian's PgBouncer in transaction mode (ONCEQL_POOLER=transaction).
+      await adminSql("DROP DATABASE IF EXISTS onceql_bench WITH (FORCE)");
+      await adminSql("CREATE DATABASE onceql_bench");
+      const bouncer = await startPgBouncer({ mode: "transaction", poolSize: 20 });
+      try {
+        const direct = databaseUrlOnAdminServer("onceql_bench");
+        const env = {
+          DATABASE_URL: bouncer.through(direct),
+          ONCEQL_POOLER: "transaction",
+          ONCEQL_DIRECT_DATABASE_URL: direct,
+          ONCEQL_ENCRYPTION_KEY: "00".repeat(32),
+          ONCEQL_RATE_LIMIT: "0",
+        };
+        engines[engine] = await benchEngine(engine, env, Number(args["memory-outcomes"]));
+      } finally {
+        await bouncer.stop();
+        await adminSql("DROP DATABASE IF EXISTS onceql_bench WITH (FORCE)");
+      }
+    } else if (engine === "postgresql") {
       await adminSql("DROP DATABASE IF EXISTS onceql_bench WITH (FORCE)");
       await adminSql("CREATE DATABASE onceql_bench");
       const env = {

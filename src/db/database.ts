@@ -118,20 +118,39 @@ function sessionSql(session: SessionSettings): string {
   ].join("; ");
 }
 
-/** Runs `sql` on every connection the pool opens, before anything else is sent on it. */
-function onEachConnection(pool: pg.Pool, sql: string): void {
-  pool.on("connect", (client) => {
-    // A failure here fails the connection's first query too (the connection is broken).
-    client.query(sql).catch(() => {});
-  });
+/**
+ * A pg client that runs `sql` once connected, before the pool hands it to anyone: what the pool's
+ * `connect` event could do only by queueing a query behind the first user's (deprecated in pg).
+ */
+function clientRunning(sql: string): typeof pg.Client {
+  class SessionClient extends pg.Client {
+    // biome-ignore lint/suspicious/noExplicitAny: pg's connect is overloaded (a callback, or a promise).
+    override connect(callback?: any): any {
+      const connected = super.connect().then(async () => {
+        await this.query(sql);
+      });
+      if (!callback) return connected;
+      connected.then(
+        () => callback(null, this),
+        (error: Error) => callback(error),
+      );
+    }
+  }
+  return SessionClient;
 }
 
 async function openPostgres(connectionString: string, options: DatabaseOptions): Promise<Database> {
   const max = options.poolSize ?? 10;
   const transactionMode = options.pooler === "transaction";
   if (options.session) await checkPooling(connectionString, options.pooler ?? "session", options.session);
-  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5_000, keepAlive: true, keepAliveInitialDelayMillis: 5_000 });
-  if (options.session && !transactionMode) onEachConnection(pool, sessionSql(options.session));
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    connectionTimeoutMillis: 5_000,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 5_000,
+    ...(options.session && !transactionMode && { Client: clientRunning(sessionSql(options.session)) }),
+  });
   // An idle client that loses its connection emits here; the pool replaces it on next use.
   pool.on("error", () => {});
   const binding = new BindingAdapterFactory(new PrismaPg(pool), "postgresql", {
@@ -141,10 +160,14 @@ async function openPostgres(connectionString: string, options: DatabaseOptions):
     settings: transactionMode && options.session ? localSettings(options.session) : [],
   });
   const prisma = newPrismaClient(binding, options.onQuery);
-  const bookkeeping = new pg.Pool({ connectionString, max: Math.max(2, Math.ceil(max / 2)), connectionTimeoutMillis: 5_000 });
-  // Session mode only: in transaction mode a session-level SET would stay on whichever server
-  // connection ran it, for other clients to inherit. There the counts pay the WAL flush.
-  if (!transactionMode) onEachConnection(bookkeeping, "SET synchronous_commit = off");
+  const bookkeeping = new pg.Pool({
+    connectionString,
+    max: Math.max(2, Math.ceil(max / 2)),
+    connectionTimeoutMillis: 5_000,
+    // Session mode only: in transaction mode a session-level SET would stay on whichever server
+    // connection ran it, for other clients to inherit. There the counts pay the WAL flush.
+    ...(!transactionMode && { Client: clientRunning("SET synchronous_commit = off") }),
+  });
   bookkeeping.on("error", () => {});
   const continuity = new DatabaseContinuity();
   continuity.watch(pool, (sql) => bookkeeping.query(sql));

@@ -1,4 +1,4 @@
-import type { ArgBuilder } from "@pothos/core";
+import type { ArgBuilder, SchemaTypes } from "@pothos/core";
 import {
   type GraphQLField,
   type GraphQLInputField,
@@ -9,7 +9,6 @@ import {
   isNonNullType,
   isObjectType,
 } from "graphql";
-import type { Types } from "./builder.ts";
 import type { UserError } from "./errors.ts";
 
 /**
@@ -49,12 +48,15 @@ interface RowIdExtension {
 }
 
 /** A query argument that names a row; a malformed id answers `null`. */
-export function rowIdArg(arg: ArgBuilder<Types>, options: { description?: string } = {}) {
+export function rowIdArg<Types extends SchemaTypes>(arg: ArgBuilder<Types>, options: { description?: string } = {}) {
   return arg.id({ required: true, ...options, extensions: { rowId: {} satisfies RowIdExtension } });
 }
 
 /** A mutation input field that names a row; a malformed id answers `notFound`, as an unknown one does. */
-export function rowIdField(t: PothosSchemaTypes.InputFieldBuilder<Types, "InputObject">, notFound: NotFoundErrorClass) {
+export function rowIdField<Types extends SchemaTypes>(
+  t: PothosSchemaTypes.InputFieldBuilder<Types, "InputObject">,
+  notFound: NotFoundErrorClass,
+) {
   return t.id({ required: true, extensions: { rowId: { notFound } satisfies RowIdExtension } });
 }
 

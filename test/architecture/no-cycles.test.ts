@@ -1,3 +1,4 @@
+import { readdirSync } from "node:fs";
 import path from "node:path";
 import madge from "madge";
 import { describe, expect, it } from "vitest";
@@ -10,11 +11,12 @@ const repo = path.resolve(import.meta.dirname, "../..");
  */
 describe("the import graph", () => {
   it("has no cycle in src and packages, and the packages import nothing outside themselves", async () => {
-    const graph = await madge(["src", "packages"], {
+    const packages = readdirSync(path.join(repo, "packages")).map((name) => `packages/${name}/src`);
+    const graph = await madge(["src", ...packages], {
       baseDir: repo,
       fileExtensions: ["ts"],
       tsConfig: path.join(repo, "tsconfig.json"),
-      excludeRegExp: [/^src\/generated\//, /^packages\/[^/]+\/dist\//, /^packages\/[^/]+\/tests\//],
+      excludeRegExp: [/^src\/generated\//],
     });
     expect(graph.circular()).toEqual([]);
     const outside = Object.entries(graph.obj()).flatMap(([file, imports]) => {

@@ -116,6 +116,8 @@ export interface PgScriptOptions {
    * transaction to the next: then each statement is sent in full, nothing outliving the transaction.
    */
   prepare?: boolean;
+  /** Told each script as it goes out, BEGIN, settings and PREPAREs included (a query log). */
+  onQuery?: (sql: string) => void;
 }
 
 /**
@@ -155,6 +157,7 @@ export class PgScriptTransaction<Tx> implements OpenTransaction<Tx> {
   private readonly onError = () => {};
   private readonly settings: readonly string[];
   private readonly prepare: boolean;
+  private readonly onQuery: ((sql: string) => void) | undefined;
 
   constructor(
     private readonly client: PgPoolClient,
@@ -163,6 +166,7 @@ export class PgScriptTransaction<Tx> implements OpenTransaction<Tx> {
   ) {
     this.settings = options.settings ?? [];
     this.prepare = options.prepare ?? true;
+    this.onQuery = options.onQuery;
     client.on("error", this.onError);
   }
 
@@ -173,8 +177,10 @@ export class PgScriptTransaction<Tx> implements OpenTransaction<Tx> {
     const prelude = [...prepares, ...(this.begun ? [] : ["BEGIN", ...this.settings])];
     this.begun = true;
     let result: Awaited<ReturnType<PgPoolClient["query"]>>;
+    const text = prelude.length > 0 ? `${prelude.join(";\n")};\n${script}` : script;
+    this.onQuery?.(text);
     try {
-      result = await this.client.query(prelude.length > 0 ? `${prelude.join(";\n")};\n${script}` : script);
+      result = await this.client.query(text);
     } catch (error) {
       // Also when a prepared statement is missing (26000) or its plan no longer fits a changed
       // table (0A000): a new connection prepares them afresh.

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { type IdempotencyDriver, localSettings, type PgPoolClient, PgScriptTransaction, reportingStatements } from "../driver.ts";
+import { type IdempotencyDriver, localSettings, type PgPoolClient, PgScriptTransaction } from "../driver.ts";
 import { DatabaseContinuity } from "./continuity.ts";
 
 export { DatabaseContinuity } from "./continuity.ts";
@@ -53,13 +53,11 @@ export function pgDriver(pool: pg.Pool, options: PgDriverOptions = {}): Idempote
     },
     async begin() {
       const client = await pool.connect();
-      const transaction = new PgScriptTransaction<pg.PoolClient>(client as unknown as PgPoolClient, (work) => work(client), {
+      return new PgScriptTransaction<pg.PoolClient>(client as unknown as PgPoolClient, (work) => work(client), {
         settings,
         prepare: options.pooler !== "transaction",
+        onQuery: options.onQuery,
       });
-      if (!options.onQuery) return transaction;
-      options.onQuery("BEGIN");
-      return reportingStatements(transaction, options.onQuery);
     },
     async query<Row>(text: string, params?: unknown[]) {
       options.onQuery?.(text);

@@ -54,6 +54,8 @@ export function prismaDriver<Client extends { $queryRawUnsafe<T = unknown>(query
   return {
     shared: adapter.kind === "postgresql",
     begin: async () => {
+      // On PostgreSQL each script is reported as it goes out; PGlite's as the wrapper sends them.
+      if (adapter.kind === "postgresql") return adapter.begin(() => client, onQuery);
       const transaction = await adapter.begin(() => client);
       if (!onQuery) return transaction;
       onQuery("BEGIN");
@@ -95,9 +97,9 @@ export class BindingAdapterFactory {
    * Begins a transaction on a connection of its own (PGlite: its one connection, exclusively), in
    * which the Prisma client `client()` gives answers from inside `run`.
    */
-  async begin<Client>(client: () => Client): Promise<OpenTransaction<Client>> {
+  async begin<Client>(client: () => Client, onQuery?: (sql: string) => void): Promise<OpenTransaction<Client>> {
     const adapter = await this.innerAdapter();
-    if (this.kind === "postgresql") return openPgTransaction(adapter, this.bound, client, this.attempts);
+    if (this.kind === "postgresql") return openPgTransaction(adapter, this.bound, client, { ...this.attempts, onQuery });
     return new PgliteOpenTransaction(await adapter.startTransaction(), this.bound, client);
   }
 

@@ -4,7 +4,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { freePort } from "../../scripts/fleet.ts";
+import { freePort } from "./fleet.ts";
 
 const BINARY = "/usr/sbin/pgbouncer";
 
