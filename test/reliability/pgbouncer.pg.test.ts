@@ -3,9 +3,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { createClient } from "@onceql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ServerProcess } from "../../scripts/fleet.ts";
+import { type PgBouncer, pgbouncerAvailable, startPgBouncer } from "../../scripts/pgbouncer.ts";
 import { createServer } from "../../src/index.ts";
 import { createPostgresDatabase, postgresAvailable } from "../helpers/databases.ts";
-import { type PgBouncer, pgbouncerAvailable, startPgBouncer } from "../../scripts/pgbouncer.ts";
 import { startTestApp, type TestApp } from "../helpers/test-app.ts";
 
 /** How soon PostgreSQL ends a silent session in a transaction, at the default settings (a third of the lease). */
