@@ -70,8 +70,9 @@ describe("listening beyond loopback", () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), "onceql-graphiql-host-"));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it("the server never gives GraphiQL the token, even to a loopback Host; it still prints it", async () => {
-    const server = await createServer({ host: "0.0.0.0", port: 0, dataDir, logLevel: "silent" });
+  it("with GraphiQL switched on, the server never gives it the token, even to a loopback Host; it still prints it", async () => {
+    // Beyond loopback GraphiQL is off unless asked for (production mode).
+    const server = await createServer({ host: "0.0.0.0", port: 0, dataDir, logLevel: "silent", graphiql: true });
     try {
       expect(server.devToken).toMatch(/^oq_ws_/);
       const page = await openGraphiQL(server.url.replace("0.0.0.0", "127.0.0.1"));
