@@ -1,5 +1,3 @@
-import { createServer as createHttpServer, type RequestListener, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { Logger } from "pino";
 import { type App, createApp } from "./app.ts";
@@ -9,9 +7,12 @@ import { applyMigrations } from "./db/migrations.ts";
 import { ensureDevWorkspace, loadOrCreateEncryptionKey } from "./dev-secrets.ts";
 import { sweepExpiredStock } from "./domains/commerce/expiry.service.ts";
 import { sweepExpiredHolds } from "./domains/wallets/hold.service.ts";
+import { closeHttp, listen, urlOf } from "./http/listener.ts";
 import { isLoopbackHost } from "./http/loopback.ts";
 import { type IssuerSimulator, startIssuerSimulator } from "./issuer-simulator/server.ts";
 import { createLogger } from "./logger.ts";
+
+export { closeHttp, listen, urlOf };
 
 export interface RunningServer {
   url: string;
@@ -159,54 +160,6 @@ export async function openResources(config: Config, logger: Logger): Promise<Ser
     await db.close();
     throw error;
   }
-}
-
-/** An HTTP server on the configured host and port, answering with `handler`. */
-export function listen(handler: RequestListener, config: Pick<Config, "port" | "host">): Promise<Server> {
-  const http = createHttpServer((request, response) => {
-    // Once closing, a request answered on a kept-alive connection ends it: its client reconnects elsewhere.
-    if (!http.listening) response.setHeader("connection", "close");
-    handler(request, response);
-  });
-  return new Promise((resolve, reject) => {
-    http.once("error", reject);
-    http.listen(config.port, config.host, () => {
-      http.off("error", reject);
-      resolve(http);
-    });
-  });
-}
-
-export function urlOf(http: Server, config: Pick<Config, "host">): string {
-  const { port } = http.address() as AddressInfo;
-  return `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
-}
-
-/**
- * Stops accepting and waits for in-flight requests to finish; after `timeoutMs` (unset: no limit)
- * the connections still open are closed, their requests unanswered. `timedOut` says whether it came to that.
- */
-export async function closeHttp(http: Server, timeoutMs?: number, logger?: Logger): Promise<{ timedOut: boolean }> {
-  const closed = new Promise<void>((resolve) => http.close(() => resolve()));
-  // Keep-alive connections waiting for their next request go now: their clients move on to another server.
-  http.closeIdleConnections();
-  const open = await new Promise<number>((resolve) => http.getConnections((_error, count) => resolve(count ?? 0)));
-  logger?.info({ connections: open, timeoutMs }, "stopped accepting connections: waiting for in-flight requests");
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut =
-    timeoutMs === undefined
-      ? await closed.then(() => false)
-      : await Promise.race([closed.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(resolve, timeoutMs, true)))]);
-  clearTimeout(timer);
-  if (timedOut) {
-    const left = await new Promise<number>((resolve) => http.getConnections((_error, count) => resolve(count ?? 0)));
-    logger?.warn({ connections: left, timeoutMs }, "requests still running after ONCEQL_SHUTDOWN_TIMEOUT_MS: closing their connections");
-    http.closeAllConnections();
-    await closed;
-  } else {
-    logger?.info("in-flight requests finished");
-  }
-  return { timedOut };
 }
 
 /**
