@@ -64,7 +64,9 @@ export async function readyzHalfSent(port: number): Promise<{ finish(): Promise<
           const [head = "", body = ""] = text.split("\r\n\r\n");
           resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]), body });
         });
-        socket.end("\r\n");
+        // Not end(): a client's FIN makes node abort the request it has not answered yet. Connection:
+        // close has the server end the connection once it has answered.
+        socket.write("\r\n");
       }),
   };
 }
