@@ -57,7 +57,14 @@ export function startTracing(): Tracing {
         // Statements are exported as their text, with $1, $2 placeholders, never their values: not
         // as parameters (off), nor quoted in a statement sent as text (replaced with ?).
         enhancedDatabaseReporting: false,
-        requestHook: (span, { query }) => span.setAttribute(ATTR_DB_QUERY_TEXT, withoutLiterals(query.text)),
+        requestHook: (span, { query, connection }) => {
+          span.setAttribute(ATTR_DB_QUERY_TEXT, withoutLiterals(query.text));
+          // Named by the first keyword, as the instrumentation does, but of a multi-statement text too
+          // ("BEGIN;\nEXECUTE ..." would otherwise be the whole first word).
+          span.updateName(
+            `pg.query:${/^\s*([A-Za-z]+)/.exec(query.text)?.[1]?.toUpperCase() ?? "QUERY"} ${connection.database ?? ""}`.trim(),
+          );
+        },
         // The sweepers' statements, every few seconds, would each be a trace of their own.
         requireParentSpan: true,
       }),

@@ -171,7 +171,8 @@ function one(spans: ReceivedSpan[], test: (span: ReceivedSpan) => boolean): Rece
   return found[0]!;
 }
 
+/** The spans under `of`, depth first, each span's children in the order they started. */
 function descendants(spans: ReceivedSpan[], of: ReceivedSpan): ReceivedSpan[] {
-  const children = spans.filter((span) => span.parentSpanId === of.spanId);
+  const children = spans.filter((span) => span.parentSpanId === of.spanId).sort((a, b) => Number(a.start - b.start));
   return children.flatMap((child) => [child, ...descendants(spans, child)]);
 }
