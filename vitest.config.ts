@@ -7,7 +7,10 @@ const require = createRequire(import.meta.url);
 export default defineConfig({
   // The workspace packages are imported by name, from their TypeScript sources (their "onceql-source"
   // export): what an adopter installs is the same code built to JavaScript (see packages/*/package.json).
-  ssr: { resolve: { conditions: ["onceql-source", ...defaultServerConditions] } },
+  // These conditions are also given to Node (--conditions) for what it loads itself, node_modules:
+  // without "module", a bundlers' condition plain Node never sets, under which require() of
+  // @opentelemetry/api 1.9 (by prom-client) gets an ESM copy Node cannot load.
+  ssr: { resolve: { conditions: ["onceql-source", ...defaultServerConditions.filter((condition) => condition !== "module")] } },
   resolve: {
     conditions: ["onceql-source", ...defaultServerConditions],
     // graphql 16 ships CommonJS and ESM copies; Node (and so yoga and Pothos) loads the CommonJS

@@ -6,7 +6,9 @@
 //   files from beside their own modules;
 // - the workspace packages (@onceql/*), which are built on their own, to their own dist/;
 // - pg-native, an optional dependency of pg that is not installed;
-// - what the workspace packages import as peers (Pothos, graphql, yoga, pg, prom-client): one copy.
+// - what the workspace packages import as peers (Pothos, graphql, yoga, pg, prom-client): one copy;
+// - OpenTelemetry, loaded only when traces are exported (src/tracing/sdk.ts), whose instrumentations
+//   hook Node's module loader and patch what they instrument (pg, node:http) as it loads from there.
 import { rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,6 +31,7 @@ export const external = [
   "@prisma/driver-adapter-utils",
   "prom-client",
   "graphql-request",
+  "@opentelemetry/*",
 ];
 
 /**

@@ -29,6 +29,7 @@ import { queryLimitPlugins } from "./http/query-limits.ts";
 import { WorkspaceRateLimiter } from "./http/rate-limiter.ts";
 import { idempotencyOf } from "./idempotency/runner.ts";
 import { schema } from "./schema/index.ts";
+import { tracingHooks } from "./tracing/hooks.ts";
 
 export interface AppOptions {
   config: Config;
@@ -122,6 +123,7 @@ export function createApp(options: AppOptions): App {
     renderGraphiQL: async (page) => (await import("@graphql-yoga/render-graphiql")).renderGraphiQL(page),
     graphiql: config.graphiql ? graphiqlOptions(options.graphiqlToken) : false,
     plugins: [
+      ...(tracingHooks()?.yogaPlugins ?? []),
       varyOnOrigin(config.corsOrigins),
       readinessPlugin(services, () => draining),
       metricsPlugin(services),

@@ -33,11 +33,14 @@ export interface IssuerSimulator {
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
+/** Enough for a test to find its own calls' among those of a few servers. */
+const TRACEPARENTS_KEPT = 100;
 
 /**
  * A card issuer over HTTP, with the API of the real one and none of its idempotency:
  * `POST/GET /users/{userId}/cards`, `PATCH /cards/{id}`, and `POST/DELETE /_faults` to make the
- * next requests fail, lose their responses, or answer slowly.
+ * next requests fail, lose their responses, or answer slowly; `GET /_traceparents` lists the W3C
+ * trace contexts the last requests carried (a traced onceql sends one with each call).
  */
 export async function startIssuerSimulator(options: IssuerSimulatorOptions = {}): Promise<IssuerSimulator> {
   const { stateFile } = options;
@@ -93,7 +96,17 @@ async function handle(state: IssuerState, req: IncomingMessage, res: ServerRespo
     return send(res, 200, state.faults);
   }
 
+  if (pathname === "/_traceparents") {
+    if (method !== "GET") return send(res, 405, { message: "GET" });
+    return send(res, 200, { traceparents: state.traceparents });
+  }
+
   state.requests++;
+  const traceparent = req.headers.traceparent;
+  if (typeof traceparent === "string") {
+    state.traceparents.push(traceparent);
+    if (state.traceparents.length > TRACEPARENTS_KEPT) state.traceparents.shift();
+  }
   const { delayMs } = state.faults;
   const respond = async (status: number, payload: unknown) => {
     if (delayMs > 0) await sleep(delayMs);

@@ -47,6 +47,8 @@ export class IssuerState {
   faults: Faults = { ...NO_FAULTS };
   /** API requests received (the fault endpoint's own excluded). */
   requests = 0;
+  /** The W3C traceparent headers of the last API requests that carried one, oldest first (the simulator keeps 100). */
+  readonly traceparents: string[] = [];
 
   constructor(
     readonly cardLimit: number,

@@ -3,10 +3,12 @@ import SchemaBuilder from "@pothos/core";
 import ErrorsPlugin from "@pothos/plugin-errors";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
+import TracingPlugin, { isRootField } from "@pothos/plugin-tracing";
 import type { Context } from "../context.ts";
 import type { TransactionClient } from "../db/transaction.ts";
 import type PrismaTypes from "../generated/pothos-types.ts";
 import { getDatamodel } from "../generated/pothos-types.ts";
+import { tracingHooks } from "../tracing/hooks.ts";
 import { InvalidInputError } from "./errors.ts";
 import { canonicalRowIds } from "./row-ids.ts";
 import { requireBoundedDepth } from "./validation.ts";
@@ -28,8 +30,9 @@ export interface SchemaConfig {
 export type Types = PothosSchemaTypes.ExtendDefaultTypes<SchemaConfig>;
 
 export const builder = new SchemaBuilder<SchemaConfig>({
-  // The errors plugin goes before the prisma plugin, as Pothos' own examples do.
-  plugins: [ErrorsPlugin, PrismaPlugin, RelayPlugin, IdempotencyPlugin],
+  // The errors plugin goes before the prisma plugin, as Pothos' own examples do. Tracing wraps
+  // outermost, so a root field's span holds all of it.
+  plugins: [TracingPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin, IdempotencyPlugin],
   defaultFieldNullability: false,
   prisma: {
     // The database is chosen at start (PGlite or PostgreSQL), so the client comes from the context.
@@ -49,6 +52,12 @@ export const builder = new SchemaBuilder<SchemaConfig>({
     defaultTypes: [InvalidInputError],
     directResult: true,
   },
+  // A span per root field when traces are exported (src/tracing/sdk.ts); otherwise no field is
+  // wrapped, and each resolver is the one it would be without the plugin.
+  tracing: {
+    default: (config) => tracingHooks() !== undefined && isRootField(config),
+    wrap: (resolver) => tracingHooks()!.wrapField(resolver as never) as never,
+  },
   // Exactly-once mutations (`defineIdempotentMutation`): keys are a workspace's own; ids are
   // fingerprinted in their canonical spelling, and deep JSON is refused before it is walked.
   idempotency: {
@@ -58,7 +67,9 @@ export const builder = new SchemaBuilder<SchemaConfig>({
       requireBoundedDepth(input);
       return canonicalRowIds(info, input);
     },
-    onMutation: (event, ctx) =>
+    onMutation: (event, ctx) => {
+      // The field's span is the active one here: the outcome lands on it, the key only as a hash.
+      tracingHooks()?.onMutation(event);
       ctx.services.logger.info(
         {
           workspace: event.scope,
@@ -69,7 +80,8 @@ export const builder = new SchemaBuilder<SchemaConfig>({
           requestId: ctx.requestId,
         },
         "mutation",
-      ),
+      );
+    },
   },
 });
 
