@@ -75,13 +75,17 @@ export async function measureIdentity(
     );
     const stormExecutions = (await counter(server, "createIdentity", "executions")) - before;
     const p50 = (result: PhaseResult) => percentile(result.latenciesMs, 50);
+    const p99 = (result: PhaseResult) => percentile(result.latenciesMs, 99);
     const rps = (result: PhaseResult) => result.requests / result.durationS;
     const reference = options.bare && (await measureReference(options.bare, r, N));
     rounds.push({
       ...(reference && {
         ref_first_p50_ms: p50(reference.first),
+        ref_noop_p50_ms: p50(reference.noop),
         ref_rps: rps(reference.throughput),
+        ref_p99_ms: p99(reference.throughput),
         ref_throughput_ratio: rps(withWrapper) / rps(reference.throughput),
+        noop_vs_ref_noop: p50(noop) / p50(reference.noop),
       }),
       first_vs_noop: p50(first) / p50(noop),
       first_p50_ms: p50(first),
@@ -92,7 +96,9 @@ export async function measureIdentity(
       replay_vs_first: p50(replay) / p50(first),
       replay_vs_noop: p50(replay) / p50(noop),
       rps_with: rps(withWrapper),
+      rps_with_p99_ms: p99(withWrapper),
       rps_without: rps(withoutWrapper),
+      rps_without_p99_ms: p99(withoutWrapper),
       throughput_ratio: rps(withWrapper) / rps(withoutWrapper),
       storm_executions: stormExecutions,
       storm_p99_ms: percentile(storm.latenciesMs, 99),
@@ -129,16 +135,17 @@ export async function measureIdentity(
   };
 }
 
-/** The reference server's first executions, on one connection, then at 32 connections. */
+/** The reference server's first executions and its cheapest query, on one connection, then its throughput at 32 connections. */
 async function measureReference(bare: BenchServer, r: number, N: number) {
   const base = { url: bare.url, token: bare.token };
   const first = requireClean(
     await load({ ...base, body: createIdentity(`r${r}-ref-%N%`), connections: 1, amount: N, expectText: CREATED }),
   );
+  const noop = requireClean(await load({ ...base, body: NOOP, connections: 1, amount: N, expectText: '"workspace"' }));
   const throughput = requireClean(
     await load({ ...base, body: createIdentity(`r${r}-reftput-%N%`), connections: 32, durationS: 3, expectText: CREATED }),
   );
-  return { first, throughput };
+  return { first, noop, throughput };
 }
 
 /** Each figure's median over the rounds (ratios were taken within each round). */
