@@ -119,24 +119,13 @@ function sessionSql(session: SessionSettings): string {
 }
 
 /**
- * A pg client that runs `sql` once connected, before the pool hands it to anyone: what the pool's
- * `connect` event could do only by queueing a query behind the first user's (deprecated in pg).
+ * Runs `sql` on each new connection before the pool hands it to anyone (pg-pool's `onConnect`:
+ * the pool listens for the connection's errors by then, and a failure drops the connection).
  */
-function clientRunning(sql: string): typeof pg.Client {
-  class SessionClient extends pg.Client {
-    // biome-ignore lint/suspicious/noExplicitAny: pg's connect is overloaded (a callback, or a promise).
-    override connect(callback?: any): any {
-      const connected = super.connect().then(async () => {
-        await this.query(sql);
-      });
-      if (!callback) return connected;
-      connected.then(
-        () => callback(null, this),
-        (error: Error) => callback(error),
-      );
-    }
-  }
-  return SessionClient;
+function running(sql: string): (client: pg.ClientBase) => Promise<void> {
+  return async (client) => {
+    await client.query(sql);
+  };
 }
 
 async function openPostgres(connectionString: string, options: DatabaseOptions): Promise<Database> {
@@ -149,7 +138,7 @@ async function openPostgres(connectionString: string, options: DatabaseOptions):
     connectionTimeoutMillis: 5_000,
     keepAlive: true,
     keepAliveInitialDelayMillis: 5_000,
-    ...(options.session && !transactionMode && { Client: clientRunning(sessionSql(options.session)) }),
+    ...(options.session && !transactionMode && { onConnect: running(sessionSql(options.session)) }),
   });
   // An idle client that loses its connection emits here; the pool replaces it on next use.
   pool.on("error", () => {});
@@ -166,7 +155,7 @@ async function openPostgres(connectionString: string, options: DatabaseOptions):
     connectionTimeoutMillis: 5_000,
     // Session mode only: in transaction mode a session-level SET would stay on whichever server
     // connection ran it, for other clients to inherit. There the counts pay the WAL flush.
-    ...(!transactionMode && { Client: clientRunning("SET synchronous_commit = off") }),
+    ...(!transactionMode && { onConnect: running("SET synchronous_commit = off") }),
   });
   bookkeeping.on("error", () => {});
   const continuity = new DatabaseContinuity();
