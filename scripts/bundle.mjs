@@ -1,14 +1,15 @@
 // The app's JavaScript (`npm run build`, after tsc has written the declarations): esbuild bundles
 // each entry point with what it imports into dist/, the code they share in dist/chunks/. A start
 // then reads a few files instead of about 1,100 modules, which is most of what a start costs
-// (see README, Build). Left out of the bundle, loaded from node_modules as they are:
+// (see README, Build). The workspace packages are bundled from their sources (their onceql-source
+// export), with the one copy of Pothos and graphql they share with the app. Left out of the bundle,
+// loaded from node_modules as they are:
 // - PGlite and Prisma's schema engine and client runtime, which load their WebAssembly and data
 //   files from beside their own modules;
-// - the workspace packages (@onceql/*), which are built on their own, to their own dist/;
 // - pg-native, an optional dependency of pg that is not installed;
-// - what the workspace packages import as peers (Pothos, graphql, yoga, pg, prom-client): one copy;
-// - OpenTelemetry, loaded only when traces are exported (src/tracing/sdk.ts), whose instrumentations
-//   hook Node's module loader and patch what they instrument (pg, node:http) as it loads from there.
+// - pg and OpenTelemetry, loaded only when traces are exported (src/tracing/sdk.ts), whose
+//   instrumentations hook Node's module loader and patch what they instrument (pg, node:http) as it
+//   loads from there.
 import { rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,17 +21,9 @@ export const external = [
   "@electric-sql/pglite",
   "@prisma/schema-engine-wasm",
   "@prisma/client",
-  "@onceql/*",
   "pg-native",
-  // What the workspace packages share with the app (their peers): one copy of each, or the plugin
-  // would extend another SchemaBuilder than the app's, and `instanceof GraphQLError` would fail.
-  "@pothos/*",
-  "graphql",
-  "graphql-yoga",
+  // Patched by OpenTelemetry's instrumentations as they load (src/tracing/sdk.ts): one copy, from node_modules.
   "pg",
-  "@prisma/driver-adapter-utils",
-  "prom-client",
-  "graphql-request",
   "@opentelemetry/*",
 ];
 
@@ -52,7 +45,10 @@ export async function bundle(entryPoints, outdir, options = {}) {
     format: "esm",
     platform: "node",
     target: "node20",
-    ...(options.library ? { packages: "external" } : { external }),
+    // The commands bundle the workspace packages from their sources (their onceql-source export)
+    // with the one copy of Pothos and graphql they share with the app; the library leaves them all
+    // to node_modules, as a library does.
+    ...(options.library ? { packages: "external" } : { external, conditions: ["onceql-source"] }),
     // CommonJS dependencies (graphql, pino, ...) call require() for Node's own modules.
     banner: {
       js: 'import { createRequire as __onceqlCreateRequire } from "node:module"; const require = __onceqlCreateRequire(import.meta.url);',

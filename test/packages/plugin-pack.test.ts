@@ -400,6 +400,34 @@ describe.skipIf(!postgresAvailable())(`${PACKAGE} packed with npm pack and insta
     expect(concurrent.rows).toBe(1);
   });
 
+  it("survives a bundler that honours sideEffects: the builder's method is there once bundled", async () => {
+    // Bundled, the plugin's modules are kept only when the package says they have effects: the one
+    // that adds idempotentMutationField to SchemaBuilder has (before it was listed, esbuild dropped it).
+    writeFileSync(
+      path.join(project, "bundled-entry.mjs"),
+      [
+        'import SchemaBuilder from "@pothos/core";',
+        'import IdempotencyPlugin from "@onceql/pothos-plugin-idempotency";',
+        "const builder = new SchemaBuilder({ plugins: [IdempotencyPlugin] });",
+        "console.log(typeof builder.idempotentMutationField);",
+        "",
+      ].join("\n"),
+    );
+    const { build } = await import("esbuild");
+    await build({
+      absWorkingDir: project,
+      entryPoints: ["bundled-entry.mjs"],
+      outfile: path.join(project, "bundled.mjs"),
+      bundle: true,
+      format: "esm",
+      platform: "node",
+      logLevel: "silent",
+      banner: { js: 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);' },
+    });
+    const ran = await run(process.execPath, ["bundled.mjs"], { cwd: project });
+    expect(ran.stdout.trim()).toBe("function");
+  });
+
   it("the README's quick start as .ts type-checks (strict, skipLibCheck false) against the published declarations", async () => {
     writeFileSync(path.join(project, "quick-start.ts"), readmeQuickStart());
     writeFileSync(path.join(project, "types.ts"), TYPES_TS);
