@@ -1,12 +1,11 @@
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { once } from "node:events";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminSql, databaseUrlOnAdminServer } from "../../scripts/postgres-admin.ts";
+import { run } from "../helpers/commands.ts";
 import { postgresAvailable } from "../helpers/databases.ts";
 
 /**
@@ -45,43 +44,6 @@ const TYPES = ["@types/pg"];
 const DEPENDENCIES = ["canonicalize", "lru-cache", "uuid"];
 /** Optional peers, for drivers and metrics the quick start does not use: nothing must pull them in. */
 const OPTIONAL_PEERS = ["@electric-sql/pglite", "@prisma/driver-adapter-utils", "prom-client"];
-
-/** As in client-pack.test.ts: no npm_* of `npm test`'s script, no NODE_OPTIONS; cache and registry settings stay. */
-const KEPT_NPM = /^npm_config_(cache|userconfig|globalconfig|cafile|registry|proxy|https_proxy|noproxy|strict_ssl)$/i;
-const baseEnv: NodeJS.ProcessEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([name]) => !(/^npm_/i.test(name) && !KEPT_NPM.test(name)) && name !== "NODE_OPTIONS"),
-);
-
-interface Ran {
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-/** Runs a command; if it fails, the error says which and carries all it printed. */
-async function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Ran> {
-  const started = performance.now();
-  const child = spawn(command, args, {
-    cwd: options.cwd,
-    env: { ...baseEnv, ...options.env },
-    stdio: ["ignore", "pipe", "pipe"],
-    timeout: options.timeoutMs ?? 120_000,
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-    stderr += chunk;
-  });
-  const [code, signal] = (await once(child, "close")) as [number | null, NodeJS.Signals | null];
-  if (code !== 0) {
-    const shown = [command === process.execPath ? "node" : command, ...args].join(" ");
-    throw new Error(`\`${shown}\` in ${options.cwd} ended with ${code ?? signal}\n--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`);
-  }
-  return { stdout, stderr, ms: performance.now() - started };
-}
 
 function versionInRoot(name: string): string {
   return JSON.parse(readFileSync(path.join(repo, "node_modules", name, "package.json"), "utf8")).version as string;
