@@ -74,10 +74,18 @@ export class OutcomeCodec {
   }
 }
 
-/** The class of `error` among those the mutation answers with: its own, else the first it is an instance of. */
+/**
+ * The class `error` answers as, among a mutation's answering classes: its own, else the first it
+ * is an instance of (as @pothos/plugin-errors resolves its union member); undefined when it is
+ * none of them, a failure rather than an answer.
+ */
+export function answeringClass(error: unknown, classes: readonly ErrorClass[]): ErrorClass | undefined {
+  if (!(error instanceof Error)) return undefined;
+  return classes.find((candidate) => error.constructor === candidate) ?? classes.find((candidate) => error instanceof candidate);
+}
+
 function storedError(error: Error, classes: readonly ErrorClass[]): StoredError {
-  const errorClass =
-    classes.find((candidate) => error.constructor === candidate) ?? classes.find((candidate) => error instanceof candidate);
+  const errorClass = answeringClass(error, classes);
   if (!errorClass) throw new Error(`${error.constructor.name} is not one of the mutation's errors`);
   return { code: errorClassKey(errorClass), props: { ...error, message: error.message } };
 }

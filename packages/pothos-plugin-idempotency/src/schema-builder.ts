@@ -4,7 +4,7 @@ import { v5 as uuidv5 } from "uuid";
 import { assertValidClientMutationId } from "./client-mutation-id.ts";
 import { outcomeOfFailure } from "./error-outcome.ts";
 import { fingerprintOf } from "./fingerprint.ts";
-import { type ErrorClass, errorClassKey } from "./outcome-codec.ts";
+import { answeringClass, type ErrorClass, errorClassKey } from "./outcome-codec.ts";
 import { requestState } from "./request-state.ts";
 import { whyNotShowable } from "./showable.ts";
 import type { IdempotencyPluginOptions, IdempotentMutationFieldOptions, OutputFieldTypes } from "./types.ts";
@@ -66,9 +66,7 @@ schemaBuilderProto.idempotentMutationField = function idempotentMutationField(na
     errorClasses,
     run: options.run as Spec["run"],
     errorTypeName: (error) => {
-      // Its own class first, else the first it is an instance of (as the errors plugin's union resolves it).
-      const errorClass =
-        errorClasses.find((candidate) => error.constructor === candidate) ?? errorClasses.find((candidate) => error instanceof candidate);
+      const errorClass = answeringClass(error, errorClasses);
       if (!errorClass) return undefined;
       try {
         return configStore.getTypeConfig(errorClass as never).name;
@@ -165,7 +163,7 @@ async function resolveIdempotent(
  * stays free, and once the bug is fixed the same key runs again.
  */
 async function unlessUnshowable(error: unknown, spec: Spec, ctx: object, info: GraphQLResolveInfo): Promise<unknown> {
-  if (!(error instanceof Error) || !spec.errorClasses.some((errorClass) => error instanceof errorClass)) return error;
+  if (!(error instanceof Error) || !answeringClass(error, spec.errorClasses)) return error;
   // The member of the result union it is shown as: the errors plugin resolves it from the error's
   // class (its object types need no isTypeOf), so it is looked up here the same way.
   const name = spec.errorTypeName(error);
