@@ -193,9 +193,9 @@ function statementsFor(layout: TableLayout) {
     params: ["int", scopeType, "text"],
     sql: `WITH doomed AS (
       SELECT ${scope}, client_mutation_id FROM ${records}
-      WHERE expires_at <= now() AND ($2 IS NULL OR (${scope} = $2 AND client_mutation_id = $3))
+      WHERE expires_at <= now() AND ($2::${scopeType} IS NULL OR (${scope} = $2::${scopeType} AND client_mutation_id = $3::text))
       ORDER BY expires_at
-      LIMIT $1
+      LIMIT $1::int
       FOR UPDATE SKIP LOCKED
     ), gone AS (
       DELETE FROM ${records} r USING doomed d
@@ -339,13 +339,10 @@ export class RecordStore {
   /** Deletes expired records in batches (each rolled into the daily counters), then counters past their retention. */
   async sweepExpired(options: { batchSize?: number } = {}): Promise<SweepResult> {
     const batchSize = options.batchSize ?? 1000;
-    const sql = this.statements.SWEEP.sql
-      .replace(/\$2/g, `$2::${this.layout.scopeType}`)
-      .replace(/\$3/g, "$3::text")
-      .replace(/\$1\b/, "$1::int");
     let records = 0;
     for (;;) {
-      const { rows } = await this.driver.query<{ deleted: number }>(sql, [batchSize, null, null]);
+      // Its values cast in its text: the same statement runs prepared in an attempt and plain here.
+      const { rows } = await this.driver.query<{ deleted: number }>(this.statements.SWEEP.sql, [batchSize, null, null]);
       const swept = Number(rows[0]?.deleted ?? 0);
       records += swept;
       if (swept < batchSize) break;
