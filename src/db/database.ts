@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type IdempotencyDriver, localSettings, sqlState } from "@onceql/pothos-plugin-idempotency";
+import { type IdempotencyDriver, localSettings, sqlState, type TimeoutSettings, timeoutSettings } from "@onceql/pothos-plugin-idempotency";
 import { DatabaseContinuity } from "@onceql/pothos-plugin-idempotency/pg";
 import { BindingAdapterFactory, prismaDriver } from "@onceql/pothos-plugin-idempotency/prisma";
 import { PrismaPg } from "@prisma/adapter-pg";
@@ -51,11 +51,7 @@ export interface Database {
  * and how soon the server itself ends a session whose client went silent in a transaction (a
  * network partition), which releases everything that transaction held.
  */
-export interface SessionSettings {
-  lockTimeoutMs: number;
-  statementTimeoutMs: number;
-  idleInTransactionTimeoutMs: number;
-}
+export type SessionSettings = TimeoutSettings;
 
 export interface DatabaseOptions {
   /** A postgresql:// URL; without one, the embedded PGlite database. */
@@ -108,9 +104,7 @@ function logged(sql: RawSql, onQuery: ((sql: string) => void) | undefined): RawS
  */
 function sessionSql(session: SessionSettings): string {
   return [
-    `SET lock_timeout = ${Math.round(session.lockTimeoutMs)}`,
-    `SET statement_timeout = ${Math.round(session.statementTimeoutMs)}`,
-    `SET idle_in_transaction_session_timeout = ${Math.round(session.idleInTransactionTimeoutMs)}`,
+    ...timeoutSettings(session, "session"),
     "SET tcp_keepalives_idle = 5",
     "SET tcp_keepalives_interval = 2",
     "SET tcp_keepalives_count = 3",
@@ -279,7 +273,8 @@ async function checkPooling(connectionString: string, pooler: "session" | "trans
     await first.query(sessionSql(session));
     const before = await pid();
     await second.query("BEGIN; SELECT 1");
-    const after = await Promise.race([pid(), sleep(3_000).then(() => undefined)]);
+    // Unreferenced: once the answer is in, the timer holds nothing open.
+    const after = await Promise.race([pid(), sleep(3_000, undefined, { ref: false })]);
     if (!after || after.pid !== before.pid || after.lock === "0") {
       throw new ConfigError(
         "ONCEQL_POOLER",

@@ -120,22 +120,32 @@ export interface PgScriptOptions {
   onQuery?: (sql: string) => void;
 }
 
-/**
- * The settings an attempt sets for itself with SET LOCAL (they end with its transaction): how long
- * it waits for a lock (a duplicate waiting on the key's), how long a statement may run, and how
- * soon the server ends it when its client goes silent inside it (a frozen or cut-off server),
- * which frees what it held.
- */
-export function localSettings(settings: {
+/** What an attempt waits and runs for at most (see timeoutSettings). */
+export interface TimeoutSettings {
   lockTimeoutMs: number;
   statementTimeoutMs: number;
   idleInTransactionTimeoutMs: number;
-}): string[] {
+}
+
+/**
+ * The statements that set how long a session waits for a lock (a duplicate waiting on the key's),
+ * how long a statement may run, and how soon the server ends it when its client goes silent inside
+ * a transaction (a frozen or cut-off server), which frees what it held: for the session (`SET`,
+ * on a connection of its own), or for the attempt's transaction (`SET LOCAL`, behind a pooler in
+ * transaction mode).
+ */
+export function timeoutSettings(settings: TimeoutSettings, scope: "session" | "transaction"): string[] {
+  const set = scope === "transaction" ? "SET LOCAL" : "SET";
   return [
-    `SET LOCAL lock_timeout = ${Math.round(settings.lockTimeoutMs)}`,
-    `SET LOCAL statement_timeout = ${Math.round(settings.statementTimeoutMs)}`,
-    `SET LOCAL idle_in_transaction_session_timeout = ${Math.round(settings.idleInTransactionTimeoutMs)}`,
+    `${set} lock_timeout = ${Math.round(settings.lockTimeoutMs)}`,
+    `${set} statement_timeout = ${Math.round(settings.statementTimeoutMs)}`,
+    `${set} idle_in_transaction_session_timeout = ${Math.round(settings.idleInTransactionTimeoutMs)}`,
   ];
+}
+
+/** The settings an attempt sets for itself with SET LOCAL: they end with its transaction. */
+export function localSettings(settings: TimeoutSettings): string[] {
+  return timeoutSettings(settings, "transaction");
 }
 
 /**

@@ -21,6 +21,8 @@ export {
   type ScriptResult,
   type SqlValue,
   type Statement,
+  type TimeoutSettings,
+  timeoutSettings,
 } from "./driver.ts";
 export { type ErrorOutcome, withOutcome } from "./error-outcome.ts";
 export {
