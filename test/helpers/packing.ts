@@ -1,5 +1,8 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { cpSync, existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { expect } from "vitest";
 
 /**
  * The environment without what npm hands to `npm test`'s script (npm_package_*, npm_lifecycle_*,
@@ -45,4 +48,54 @@ export async function run(
     throw new Error(`\`${shown}\` in ${options.cwd} ended with ${code ?? signal}\n--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`);
   }
   return { stdout, stderr, ms: performance.now() - started };
+}
+
+const repo = path.resolve(import.meta.dirname, "../..");
+
+/** A package's version as the root's lockfile installed it. */
+export function versionInRoot(name: string): string {
+  return JSON.parse(readFileSync(path.join(repo, "node_modules", name, "package.json"), "utf8")).version as string;
+}
+
+/**
+ * `npm pack` of a workspace package, run in `stage`: a copy of its `entries` (no dist) with the
+ * repository's node_modules linked in, so that its prepack builds there and not in the checkout,
+ * which other test files are reading. The tarball lands in `packs`, alone.
+ */
+export async function packStaged(options: { packageDir: string; entries: string[]; stage: string; packs: string }) {
+  const { packageDir, entries, stage, packs } = options;
+  for (const entry of entries) cpSync(path.join(packageDir, entry), path.join(stage, entry), { recursive: true });
+  expect(existsSync(path.join(stage, "dist"))).toBe(false);
+  symlinkSync(path.join(repo, "node_modules"), path.join(stage, "node_modules"), "dir");
+  const pack = await run("npm", ["pack", "--json", "--pack-destination", packs], { cwd: stage });
+  const [packed] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf("["))) as { filename: string; files: { path: string }[] }[];
+  const tarballs = readdirSync(packs).filter((name) => name.endsWith(".tgz"));
+  expect(tarballs, pack.stdout).toEqual([packed!.filename]);
+  return { tarball: path.join(packs, tarballs[0]!), files: packed!.files, ms: pack.ms };
+}
+
+/** An empty project named `name` in `project`, with `specs` (the tarball and what it needs) installed as a user would. */
+export async function installInto(project: string, name: string, specs: string[], timeoutMs: number): Promise<Ran> {
+  writeFileSync(path.join(project, "package.json"), `${JSON.stringify({ name, private: true, type: "module" }, null, 2)}\n`);
+  return run("npm", ["install", ...specs, "--no-audit", "--no-fund", "--prefer-offline", "--foreground-scripts"], {
+    cwd: project,
+    timeoutMs,
+  });
+}
+
+/** Every package directory under a node_modules, nested ones included, by name. */
+export function installedNames(nodeModules: string): string[] {
+  const names: string[] = [];
+  for (const entry of readdirSync(nodeModules, { withFileTypes: true })) {
+    if (entry.name.startsWith(".") || !entry.isDirectory()) continue;
+    const dirs = entry.name.startsWith("@")
+      ? readdirSync(path.join(nodeModules, entry.name)).map((scoped) => `${entry.name}/${scoped}`)
+      : [entry.name];
+    for (const name of dirs) {
+      names.push(name);
+      const nested = path.join(nodeModules, name, "node_modules");
+      if (existsSync(nested)) names.push(...installedNames(nested));
+    }
+  }
+  return names;
 }

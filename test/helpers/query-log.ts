@@ -1,3 +1,4 @@
+import type { Database } from "../../src/db/database.ts";
 import { pgliteDatabase } from "./databases.ts";
 import { startTestApp, type TestApp, type TestAppOptions } from "./test-app.ts";
 
@@ -6,10 +7,14 @@ import { startTestApp, type TestApp, type TestAppOptions } from "./test-app.ts";
  * request costs (a query log, as Pothos' own prisma tests keep), whatever code path sent it.
  */
 export async function startCountingApp(
-  options: Omit<TestAppOptions, "db" | "databaseUrl"> = {},
+  options: Omit<TestAppOptions, "db" | "databaseUrl"> & {
+    /** Opens the database that reports to `onQuery`: by default an embedded one in memory. */
+    open?: (onQuery: (sql: string) => void) => Promise<Database>;
+  } = {},
 ): Promise<TestApp & { statementsDuring(work: () => Promise<unknown>): Promise<string[]> }> {
   let log: string[] | undefined;
-  const db = await pgliteDatabase({ onQuery: (sql) => log?.push(sql) });
+  const onQuery = (sql: string) => log?.push(sql);
+  const db = await (options.open ?? ((report) => pgliteDatabase({ onQuery: report })))(onQuery);
   const t = await startTestApp({ ...options, db });
   return {
     ...t,

@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig, sessionSettings } from "../../src/config.ts";
-import { type Database, openDatabase } from "../../src/db/database.ts";
+import { openDatabase } from "../../src/db/database.ts";
 import { createPostgresDatabase, postgresAvailable } from "../helpers/databases.ts";
 import { CREATE_IDENTITY } from "../helpers/operations.ts";
-import { startTestApp, type TestApp } from "../helpers/test-app.ts";
+import { startCountingApp } from "../helpers/query-log.ts";
+
+type CountingApp = Awaited<ReturnType<typeof startCountingApp>>;
 
 /**
  * What the wrapper itself sends on PostgreSQL, through the plugin's Prisma driver: a first
@@ -14,44 +16,32 @@ import { startTestApp, type TestApp } from "../helpers/test-app.ts";
  */
 describe.skipIf(!postgresAvailable())("the wrapper's round trips (PostgreSQL)", () => {
   let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
-  const opened: { db: Database; app: TestApp }[] = [];
-  let log: string[] | undefined;
+  const opened: CountingApp[] = [];
 
   beforeAll(async () => {
     database = await createPostgresDatabase();
   });
   afterAll(async () => {
-    for (const { app, db } of opened) {
-      await app.close();
-      await db.close();
-    }
+    for (const app of opened) await app.close();
     await database?.drop();
   });
 
-  async function server(pooler: "session" | "transaction"): Promise<TestApp> {
+  async function server(pooler: "session" | "transaction"): Promise<CountingApp> {
     const config = { ...loadConfig({}), databaseUrl: database.url, pooler, directDatabaseUrl: database.url };
-    const db = await openDatabase({
-      databaseUrl: database.url,
-      poolSize: 2,
-      pooler,
-      directUrl: database.url,
-      session: sessionSettings(config),
-      onQuery: (sql) => log?.push(sql),
+    const app = await startCountingApp({
+      config: { pooler, directDatabaseUrl: database.url },
+      open: (onQuery) =>
+        openDatabase({
+          databaseUrl: database.url,
+          poolSize: 2,
+          pooler,
+          directUrl: database.url,
+          session: sessionSettings(config),
+          onQuery,
+        }),
     });
-    const app = await startTestApp({ db, config: { pooler, directDatabaseUrl: database.url } });
-    opened.push({ db, app });
+    opened.push(app);
     return app;
-  }
-
-  async function during(app: TestApp, work: () => Promise<unknown>): Promise<string[]> {
-    await app.app.services.idempotency.flushCounts();
-    log = [];
-    try {
-      await work();
-      return log;
-    } finally {
-      log = undefined;
-    }
   }
 
   /** The wrapper's own scripts: the claim (it begins the transaction) and the record (it commits). */
@@ -65,7 +55,7 @@ describe.skipIf(!postgresAvailable())("the wrapper's round trips (PostgreSQL)", 
       const first = await server(pooler);
       const other = await server(pooler);
       const input = { clientMutationId: `trips-${pooler}`, externalId: `trips-${pooler}` };
-      const ran = await during(first, async () => {
+      const ran = await first.statementsDuring(async () => {
         const response = await first.gql(CREATE_IDENTITY, { input });
         expect(response.body.data.createIdentity.__typename).toBe("CreateIdentityPayload");
       });
@@ -86,7 +76,7 @@ describe.skipIf(!postgresAvailable())("the wrapper's round trips (PostgreSQL)", 
       }
 
       // Another server, which has not cached the outcome: one script of its own, nothing written.
-      const replayed = await during(other, async () => {
+      const replayed = await other.statementsDuring(async () => {
         const response = await other.gql(CREATE_IDENTITY, { input }, { token: first.token });
         expect(response.body.extensions.idempotency[0].status).toBe("REPLAYED");
       });

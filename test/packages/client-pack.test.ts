@@ -1,9 +1,9 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Ran, run } from "../helpers/commands.ts";
+import { installedNames, installInto, packStaged, type Ran, run, versionInRoot } from "../helpers/packing.ts";
 import { startTestApp, type TestApp } from "../helpers/test-app.ts";
 
 /**
@@ -162,23 +162,6 @@ function nameAt(lockPath: string): string {
   return lockPath.slice(lockPath.lastIndexOf("node_modules/") + "node_modules/".length);
 }
 
-/** Every package directory under a node_modules, nested ones included, by name. */
-function installedNames(nodeModules: string): string[] {
-  const names: string[] = [];
-  for (const entry of readdirSync(nodeModules, { withFileTypes: true })) {
-    if (entry.name.startsWith(".") || !entry.isDirectory()) continue;
-    const dirs = entry.name.startsWith("@")
-      ? readdirSync(path.join(nodeModules, entry.name)).map((scoped) => `${entry.name}/${scoped}`)
-      : [entry.name];
-    for (const name of dirs) {
-      names.push(name);
-      const nested = path.join(nodeModules, name, "node_modules");
-      if (existsSync(nested)) names.push(...installedNames(nested));
-    }
-  }
-  return names;
-}
-
 let app: TestApp;
 let env: NodeJS.ProcessEnv;
 let install: Ran;
@@ -186,36 +169,10 @@ let packedFiles: string[];
 const timings: Record<string, number> = {};
 
 async function packAndInstall() {
-  for (const entry of ["package.json", "README.md", "tsconfig.build.json", "src"]) {
-    cpSync(path.join(packageDir, entry), path.join(stage, entry), { recursive: true });
-  }
-  expect(existsSync(path.join(stage, "dist"))).toBe(false);
-  symlinkSync(path.join(repo, "node_modules"), path.join(stage, "node_modules"), "dir");
-  const pack = await run("npm", ["pack", "--json", "--pack-destination", packs], { cwd: stage });
+  const pack = await packStaged({ packageDir, entries: ["package.json", "README.md", "tsconfig.build.json", "src"], stage, packs });
   timings.pack = pack.ms;
-  const [packed] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf("["))) as { filename: string; files: { path: string }[] }[];
-  packedFiles = packed!.files.map((file) => file.path).sort();
-  const tarballs = readdirSync(packs).filter((name) => name.endsWith(".tgz"));
-  expect(tarballs, pack.stdout).toEqual([packed!.filename]);
-
-  writeFileSync(
-    path.join(project, "package.json"),
-    `${JSON.stringify({ name: "onceql-client-consumer", private: true, type: "module" }, null, 2)}\n`,
-  );
-  const graphqlVersion = JSON.parse(readFileSync(path.join(repo, "node_modules/graphql/package.json"), "utf8")).version as string;
-  install = await run(
-    "npm",
-    [
-      "install",
-      path.join(packs, tarballs[0]!),
-      `graphql@${graphqlVersion}`,
-      "--no-audit",
-      "--no-fund",
-      "--prefer-offline",
-      "--foreground-scripts",
-    ],
-    { cwd: project, timeoutMs: 150_000 },
-  );
+  packedFiles = pack.files.map((file) => file.path).sort();
+  install = await installInto(project, "onceql-client-consumer", [pack.tarball, `graphql@${versionInRoot("graphql")}`], 150_000);
   timings.install = install.ms;
 }
 

@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminSql, databaseUrlOnAdminServer } from "../../scripts/postgres-admin.ts";
-import { run } from "../helpers/commands.ts";
 import { postgresAvailable } from "../helpers/databases.ts";
+import { installedNames, installInto, packStaged, run, versionInRoot } from "../helpers/packing.ts";
 
 /**
  * @onceql/pothos-plugin-idempotency as an adopter gets it: `npm pack` of the package (whose prepack
@@ -44,10 +44,6 @@ const TYPES = ["@types/pg"];
 const DEPENDENCIES = ["canonicalize", "lru-cache", "uuid"];
 /** Optional peers, for drivers and metrics the quick start does not use: nothing must pull them in. */
 const OPTIONAL_PEERS = ["@electric-sql/pglite", "@prisma/driver-adapter-utils", "prom-client"];
-
-function versionInRoot(name: string): string {
-  return JSON.parse(readFileSync(path.join(repo, "node_modules", name, "package.json"), "utf8")).version as string;
-}
 
 /** The README's quick start, as the tarball ships it. */
 function readmeQuickStart(): string {
@@ -181,67 +177,22 @@ const TSCONFIG = {
   files: ["quick-start.ts", "types.ts"],
 };
 
-interface PackedFile {
-  path: string;
-}
-
 let packedFiles: string[];
 let databaseUrl: string;
 const timings: Record<string, number> = {};
 
 async function packAndInstall() {
-  for (const entry of ["package.json", "README.md", "tsconfig.build.json", "src", "sql"]) {
-    cpSync(path.join(packageDir, entry), path.join(stage, entry), { recursive: true });
-  }
-  expect(existsSync(path.join(stage, "dist"))).toBe(false);
-  symlinkSync(path.join(repo, "node_modules"), path.join(stage, "node_modules"), "dir");
-  const pack = await run("npm", ["pack", "--json", "--pack-destination", packs], { cwd: stage });
+  const pack = await packStaged({ packageDir, entries: ["package.json", "README.md", "tsconfig.build.json", "src", "sql"], stage, packs });
   timings.pack = pack.ms;
-  const [packed] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf("["))) as { filename: string; files: PackedFile[] }[];
-  packedFiles = packed!.files.map((file) => file.path).sort();
-  const tarballs = readdirSync(packs).filter((name) => name.endsWith(".tgz"));
-  expect(tarballs, pack.stdout).toEqual([packed!.filename]);
-
-  writeFileSync(
-    path.join(project, "package.json"),
-    `${JSON.stringify({ name: "onceql-plugin-adopter", private: true, type: "module" }, null, 2)}\n`,
-  );
-  const install = await run(
-    "npm",
-    [
-      "install",
-      path.join(packs, tarballs[0]!),
-      ...[...PEERS, ...TYPES].map((name) => `${name}@${versionInRoot(name)}`),
-      "--no-audit",
-      "--no-fund",
-      "--prefer-offline",
-      "--foreground-scripts",
-    ],
-    { cwd: project, timeoutMs: 170_000 },
-  );
+  packedFiles = pack.files.map((file) => file.path).sort();
+  const specs = [pack.tarball, ...[...PEERS, ...TYPES].map((name) => `${name}@${versionInRoot(name)}`)];
+  const install = await installInto(project, "onceql-plugin-adopter", specs, 170_000);
   timings.install = install.ms;
 }
 
 async function createDatabase() {
   await adminSql(`CREATE DATABASE ${databaseName}`);
   databaseUrl = databaseUrlOnAdminServer(databaseName);
-}
-
-/** Every package directory under a node_modules, nested ones included, by name. */
-function installedNames(nodeModules: string): string[] {
-  const names: string[] = [];
-  for (const entry of readdirSync(nodeModules, { withFileTypes: true })) {
-    if (entry.name.startsWith(".") || !entry.isDirectory()) continue;
-    const dirs = entry.name.startsWith("@")
-      ? readdirSync(path.join(nodeModules, entry.name)).map((scoped) => `${entry.name}/${scoped}`)
-      : [entry.name];
-    for (const name of dirs) {
-      names.push(name);
-      const nested = path.join(nodeModules, name, "node_modules");
-      if (existsSync(nested)) names.push(...installedNames(nested));
-    }
-  }
-  return names;
 }
 
 describe.skipIf(!postgresAvailable())(`${PACKAGE} packed with npm pack and installed from the tarball`, () => {
