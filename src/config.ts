@@ -218,9 +218,14 @@ function ttl(env: Env): number {
 }
 
 function databaseUrl(env: Env): string | undefined {
-  const raw = url(env, "DATABASE_URL");
+  return postgresUrl(env, "DATABASE_URL", " (leave it unset for the embedded database)");
+}
+
+/** A postgresql:// URL, or undefined when unset. */
+function postgresUrl(env: Env, name: string, hint = ""): string | undefined {
+  const raw = url(env, name);
   if (raw !== undefined && !/^postgres(ql)?:$/.test(new URL(raw).protocol)) {
-    throw new ConfigError("DATABASE_URL", "must be a postgresql:// URL (leave it unset for the embedded database)");
+    throw new ConfigError(name, `must be a postgresql:// URL${hint}`);
   }
   return raw;
 }
@@ -229,11 +234,8 @@ function databaseUrl(env: Env): string | undefined {
 function pooling(env: Env): Pick<Config, "pooler" | "directDatabaseUrl"> {
   const raw = nonEmpty(env, "ONCEQL_POOLER") ?? "session";
   if (raw !== "session" && raw !== "transaction") throw new ConfigError("ONCEQL_POOLER", `must be session or transaction, got ${raw}`);
-  const direct = url(env, "ONCEQL_DIRECT_DATABASE_URL");
+  const direct = postgresUrl(env, "ONCEQL_DIRECT_DATABASE_URL");
   const database = nonEmpty(env, "DATABASE_URL");
-  if (direct !== undefined && !/^postgres(ql)?:$/.test(new URL(direct).protocol)) {
-    throw new ConfigError("ONCEQL_DIRECT_DATABASE_URL", "must be a postgresql:// URL");
-  }
   if (database === undefined && (direct !== undefined || raw === "transaction")) {
     throw new ConfigError(direct !== undefined ? "ONCEQL_DIRECT_DATABASE_URL" : "ONCEQL_POOLER", "applies only with DATABASE_URL");
   }
