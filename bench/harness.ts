@@ -80,6 +80,11 @@ export function load(phase: Phase): Promise<PhaseResult> {
   });
 }
 
+/** The load generator's process id, once it has started. */
+export function loaderPid(): number | undefined {
+  return loader?.pid;
+}
+
 export function stopLoader(): void {
   loader?.kill();
   loader = undefined;

@@ -4,14 +4,15 @@
 // --path first|replay|noop; or baseline: first executions without the wrapper), and prints the server's CPU time per request by where it was spent
 // (self time, grouped by package or by folder of src/). Options: --requests (default 3000),
 // --functions (the costliest functions too), --keep <file> (the .cpuprofile itself).
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { adminSql, databaseUrlOnAdminServer } from "../scripts/postgres-admin.ts";
 import { BASELINE_HEADER } from "./baseline-runner.ts";
-import { load, requireClean, startBenchServer, stopBenchServer, stopLoader } from "./harness.ts";
+import { load, loaderPid, requireClean, startBenchServer, stopBenchServer, stopLoader } from "./harness.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -23,6 +24,11 @@ const { values: args } = parseArgs({
     functions: { type: "boolean", default: false },
     /** Keeps the .cpuprofile here (open it in Chrome's DevTools, or speedscope), besides the summary. */
     keep: { type: "string" },
+    /**
+     * No profiler: instead, the CPU time per request of each process the phase keeps busy (the
+     * server, PostgreSQL's processes, the load generator), read from /proc before and after.
+     */
+    split: { type: "boolean", default: false },
   },
 });
 const N = Number(args.requests);
@@ -42,6 +48,50 @@ function categoryOf(url: string, functionName: string): string {
   if (source) return source[1]!.replace(/\.ts$/, "");
   if (url.startsWith("node:")) return "node (internals)";
   return url.replace(/^file:\/\/.*\//, "");
+}
+
+/** CPU seconds (user + system) used so far by the server, every postgres process, and the load generator. */
+function cpuByProcess(serverPid: number): {
+  server: number;
+  "server's main thread": number;
+  postgres: number;
+  "load generator": number;
+} {
+  const ticks = Number(execSync("getconf CLK_TCK", { encoding: "utf8" }));
+  const seconds = (stat: string) => {
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / ticks;
+  };
+  const result = {
+    server: 0,
+    "server's main thread": 0,
+    postgres: 0,
+    "load generator": 0,
+    "whole machine": 0,
+    "of it, interrupts and steal": 0,
+  };
+  // The machine's own count: what no process is charged with (softirqs of loopback traffic, a hypervisor's steal) too.
+  const cpu = readFileSync("/proc/stat", "utf8").split("\n")[0]!.split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = cpu as [number, number, number, number, number, number, number, number];
+  result["whole machine"] = (user + nice + system + irq + softirq + steal) / ticks;
+  result["of it, interrupts and steal"] = (irq + softirq + steal) / ticks;
+  // The main thread runs the JavaScript (the server's limit under load); the others are libuv's and V8's (GC).
+  result["server's main thread"] = seconds(readFileSync(`/proc/${serverPid}/task/${serverPid}/stat`, "utf8"));
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    const name = /\((.*)\)/.exec(stat)![1]!;
+    const pid = Number(entry);
+    if (pid === serverPid) result.server += seconds(stat);
+    else if (name.startsWith("postgres")) result.postgres += seconds(stat);
+    else if (pid === loaderPid()) result["load generator"] += seconds(stat);
+  }
+  return result;
 }
 
 const dir = mkdtempSync(path.join(tmpdir(), "onceql-profile-"));
@@ -67,21 +117,36 @@ try {
   await load({ ...base, body: noop, amount: 500 });
   // A replay needs a first execution to replay: made before the profiler starts.
   if (PATH === "replay") await load({ ...base, body: createIdentity, amount: N });
-  process.kill(server.pid, "SIGHUP");
+  if (!args.split) process.kill(server.pid, "SIGHUP");
   await sleep(200);
-  requireClean(
+  const before = args.split ? cpuByProcess(server.pid) : undefined;
+  // Split: a timed phase (autocannon ends an amount on its next one-second tick), its requests counted.
+  const size = args.split ? { durationS: Math.max(3, Math.round(N / 1000)) } : { amount: N };
+  const measured = requireClean(
     await load(
       PATH === "noop"
-        ? { ...base, body: noop, amount: N, expectText: '"workspace"' }
+        ? { ...base, body: noop, ...size, expectText: '"workspace"' }
         : {
             ...base,
             body: createIdentity,
-            amount: N,
+            ...size,
             expectText: '"CreateIdentityPayload"',
             ...(PATH === "baseline" && { headers: { [BASELINE_HEADER]: "1" } }),
           },
     ),
   );
+  if (before) {
+    const after = cpuByProcess(server.pid);
+    const n = measured.requests;
+    console.log(
+      `CPU per request over ${n} ${PATH} requests, ${args.connections} connection(s), PostgreSQL (no profiler), ${(n / measured.durationS).toFixed(0)} requests/s:`,
+    );
+    for (const name of Object.keys(after) as (keyof typeof after)[]) {
+      console.log(`${(((after[name] - before[name]) * 1e6) / n).toFixed(0).padStart(6)} µs  ${name}`);
+    }
+    await stopBenchServer(server);
+    process.exit(0);
+  }
   process.kill(server.pid, "SIGHUP");
   for (let i = 0; i < 50 && !existsSync(file); i++) await sleep(100);
   await stopBenchServer(server);
