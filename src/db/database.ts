@@ -132,6 +132,9 @@ async function openPostgres(connectionString: string, options: DatabaseOptions):
     connectionTimeoutMillis: 5_000,
     keepAlive: true,
     keepAliveInitialDelayMillis: 5_000,
+    // Queries go out without waiting for the one before: a mutation's first statement travels
+    // with its key's claim (see onlyDatabaseEffects). Not behind a pooler in transaction mode.
+    pipeline: !transactionMode,
     ...(options.session && !transactionMode && { onConnect: running(sessionSql(options.session)) }),
   });
   // An idle client that loses its connection emits here; the pool replaces it on next use.

@@ -25,6 +25,11 @@ export interface IdempotentMutationOptions<Fields extends InputFieldMap, Payload
   errors?: UserErrorClass[];
   /** The payload holds a secret: its stored outcome is encrypted at rest. */
   sensitive?: boolean;
+  /**
+   * Every effect is a statement of the transaction (nothing leaves the database): the mutation may
+   * start before its key's claim answers, one round trip fewer (see the plugin's option).
+   */
+  onlyDatabaseEffects?: boolean;
   /** The business rule: runs at most once per key, in the transaction that stores its outcome. */
   run: (input: InputShapeFromFields<Fields>, scope: MutationScope) => Promise<PayloadShape<Types, Payload>>;
 }
@@ -44,6 +49,7 @@ export function defineIdempotentMutation<Fields extends InputFieldMap, const Pay
     outputFields: options.payload,
     errors: { types: options.errors ?? [] },
     sensitive: options.sensitive,
+    onlyDatabaseEffects: options.onlyDatabaseEffects,
     run: async (input, { scope, ...mutation }, ctx, info) => {
       const malformedId = malformedRowIdError(info, input as Record<string, unknown>);
       if (malformedId) throw malformedId;

@@ -86,4 +86,31 @@ describe.skipIf(!postgresAvailable())("a key reused while its first attempt runs
     });
     await first;
   });
+
+  // createIdentity starts before its claim answers, its INSERT sent behind the claim: the guard
+  // keeps that INSERT from running for a key another attempt holds. Unguarded, the reuse's INSERT
+  // of the same externalId would wait on the first attempt's uncommitted row, and answer only
+  // after the first commits.
+  it("with another input whose first statement would wait on the running attempt's row: refused before that attempt commits", async () => {
+    slowMs = 3_000;
+    const token = servers[0]!.token;
+    const first = servers[0]!.gql(CREATE_IDENTITY, { input: { clientMutationId: "guarded-1", externalId: "guarded-1" } });
+    await untilRunning("guarded-1");
+    const order: string[] = [];
+    const firstDone = first.then(() => order.push("first"));
+    const reuse = await servers[1]!.gql(
+      CREATE_IDENTITY,
+      { input: { clientMutationId: "guarded-1", externalId: "guarded-1", meta: { other: true } } },
+      { token },
+    );
+    order.push("reuse");
+    slowMs = 0;
+    expect(reuse.body.errors[0]).toMatchObject({ extensions: { code: "IDEMPOTENCY_KEY_REUSED", originalMutation: "createIdentity" } });
+    await firstDone;
+    expect(order).toEqual(["reuse", "first"]);
+    expect((await first).body.data.createIdentity.__typename).toBe("CreateIdentityPayload");
+    expect(await servers[0]!.db.prisma.identity.findMany({ where: { externalId: "guarded-1" }, select: { meta: true } })).toEqual([
+      { meta: null },
+    ]);
+  });
 });

@@ -28,6 +28,13 @@ export interface OpenTransaction<Tx = unknown> {
   literal(value: string): string;
   /** `statement` with these values, as one statement of the next script sent (see Statement). */
   call(statement: Statement, values: readonly SqlValue[]): string;
+  /**
+   * Sends `script`, then `guard`, without waiting for either to answer, so that the mutation's
+   * first statement, made in `run` meanwhile, goes out with them (one round trip): `guard` fails
+   * unless `script` found the key free, and the failure aborts the transaction, so nothing sent
+   * behind it runs. Their answers, in order. Only drivers whose connections pipeline offer it.
+   */
+  sendAhead?(script: string, guard: string): [Promise<ScriptResult>, Promise<ScriptResult>];
   /** Runs the mutation with the transaction's client. */
   run<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
   /** Sends `lastScript`, then commits: one round trip. */
@@ -101,6 +108,10 @@ export function quoteLiteral(value: string): string {
 /** What of a node-postgres pooled client the wrapper uses: all of it public API. */
 export interface PgPoolClient {
   query(text: string): Promise<{ rows: Record<string, unknown>[] } | { rows: Record<string, unknown>[] }[]>;
+  /** node-postgres' `pipeline` option: each query goes out at once, without waiting for the one before. */
+  readonly pipeline?: boolean;
+  /** Its socket, corked while the statements sent ahead of a claim's answer wait for the mutation's first. */
+  readonly connection?: { stream?: { cork?(): void; uncork?(): void } };
   escapeLiteral(value: string): string;
   on(event: "error", listener: (error: Error) => void): void;
   removeListener(event: "error", listener: (error: Error) => void): void;
@@ -168,6 +179,8 @@ export class PgScriptTransaction<Tx> implements OpenTransaction<Tx> {
   private readonly settings: readonly string[];
   private readonly prepare: boolean;
   private readonly onQuery: ((sql: string) => void) | undefined;
+  /** The socket is corked: statements sent ahead wait there for the mutation's first (see sendAhead). */
+  private corked = false;
 
   constructor(
     private readonly client: PgPoolClient,
@@ -206,6 +219,32 @@ export class PgScriptTransaction<Tx> implements OpenTransaction<Tx> {
     }
     const rows = (Array.isArray(result) ? result : [result]).map((statement) => statement.rows ?? []);
     return rows.slice(prelude.length);
+  }
+
+  /**
+   * On a pipelining connection (node-postgres' `pipeline: true`): the two scripts go out at once, and
+   * the socket stays corked until the mutation's first query is written behind them (`flushAhead`,
+   * called by the query path `enter` gives the mutation), or until this turn of the event loop ends.
+   */
+  get sendAhead(): OpenTransaction<Tx>["sendAhead"] {
+    const stream = this.client.connection?.stream;
+    if (!this.client.pipeline || !stream?.cork || !stream.uncork) return undefined;
+    return (script, guard) => {
+      stream.cork!();
+      this.corked = true;
+      const first = this.send(script);
+      this.onQuery?.(guard);
+      const second = this.client.query(guard).then((result) => (Array.isArray(result) ? result : [result]).map((r) => r.rows ?? []));
+      setImmediate(() => this.flushAhead());
+      return [first, second];
+    };
+  }
+
+  /** Writes what waits in the corked socket (see sendAhead). */
+  flushAhead(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.client.connection?.stream?.uncork?.();
   }
 
   literal(value: string): string {

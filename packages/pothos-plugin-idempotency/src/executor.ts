@@ -7,7 +7,7 @@ import { differingFields } from "./fingerprint.ts";
 import type { OutcomeCache } from "./outcome-cache.ts";
 import { answeringClass, type Outcome, type OutcomeCodec, type SealedOutcome } from "./outcome-codec.ts";
 import type { PendingCounts } from "./pending-counts.ts";
-import { type RecordRef, type RecordStore, type SweepResult, slotOf } from "./record-store.ts";
+import { type Claim, type RecordRef, type RecordStore, type SweepResult, slotOf } from "./record-store.ts";
 import type {
   ExecutionScope,
   IdempotencyFaults,
@@ -142,11 +142,34 @@ export class IdempotentExecutor implements MutationRunner {
   }
 
   /** One transaction: claim the key, then replay what it holds, or run the mutation and store its outcome. */
-  private async attempt(request: IdempotentRequest, stored: (outcome: Stored) => void): Promise<IdempotentResult> {
+  private async attempt(request: IdempotentRequest, stored: (outcome: Stored) => void, ahead = true): Promise<IdempotentResult> {
     const { driver, store, metrics } = this.options;
     const t = await driver.begin();
     let open = true;
     try {
+      // A mutation whose effects all stay in the database starts with its claim in flight: its
+      // first statement goes out behind the claim, and runs only if the key is free.
+      const claimedAhead =
+        ahead && request.onlyDatabaseEffects ? store.claimAhead(t, request, request.mutation, request.fingerprint) : undefined;
+      if (claimedAhead) {
+        const running = this.start(t, request);
+        const claim = await claimedAhead.catch(async (error: unknown) => {
+          await running.settled;
+          throw error;
+        });
+        if (claim.kind === "new") {
+          const result = await this.execute(t, request, stored, running);
+          open = false;
+          return result;
+        }
+        // What it ran failed on the aborted transaction (or sent nothing): dropped, never answered.
+        await running.settled;
+        open = false;
+        await t.rollback();
+        if (claim.kind === "completed") return this.found(request, claim, stored);
+        // Taken, running elsewhere, or expired: settled by an attempt that claims first.
+        return await this.attempt(request, stored, false);
+      }
       // Any other lock or statement timeout of the claim (a locked table) is the database's, not
       // the key's: it is answered DATABASE_BUSY.
       const claim = await store.claim(t, request, request.mutation, request.fingerprint);
@@ -154,10 +177,7 @@ export class IdempotentExecutor implements MutationRunner {
         case "completed": {
           open = false;
           await t.rollback();
-          const found: Stored = { mutation: claim.mutation, fingerprint: claim.fingerprint, sealed: claim.sealed, input: claim.input };
-          this.options.cache.set(request, { ...found, expiresAt: claim.expiresAt });
-          if (claim.fingerprint === request.fingerprint) stored(found);
-          return this.answer(request, found);
+          return this.found(request, claim, stored);
         }
         case "held":
           metrics.conflicts.inc({ mutation: request.mutation });
@@ -177,7 +197,7 @@ export class IdempotentExecutor implements MutationRunner {
           await t.send("SAVEPOINT onceql_mutation");
           break;
       }
-      const result = await this.execute(t, request, stored);
+      const result = await this.execute(t, request, stored, this.start(t, request));
       open = false;
       return result;
     } finally {
@@ -185,35 +205,70 @@ export class IdempotentExecutor implements MutationRunner {
     }
   }
 
-  /** Runs the mutation in the claimed transaction and commits its outcome with its effects. */
-  private async execute(t: OpenTransaction, request: IdempotentRequest, stored: (outcome: Stored) => void): Promise<IdempotentResult> {
+  /** A completed record found by a claim: cached, and answered (a replay, or a reuse refused). */
+  private found(
+    request: IdempotentRequest,
+    claim: Extract<Claim, { kind: "completed" }>,
+    stored: (outcome: Stored) => void,
+  ): IdempotentResult {
+    const found: Stored = { mutation: claim.mutation, fingerprint: claim.fingerprint, sealed: claim.sealed, input: claim.input };
+    this.options.cache.set(request, { ...found, expiresAt: claim.expiresAt });
+    if (claim.fingerprint === request.fingerprint) stored(found);
+    return this.answer(request, found);
+  }
+
+  /** Starts the mutation in the attempt's transaction; `settled` never rejects. */
+  private start(t: OpenTransaction, request: IdempotentRequest): Running {
+    const running: Running = {
+      savepoint: "onceql_mutation",
+      found: false,
+      startedAt: Date.now(),
+      settled: undefined as unknown as Running["settled"],
+    };
+    const scope: ExecutionScope = {
+      checkpoint: async () => {
+        await t.send("SAVEPOINT onceql_checkpoint");
+        running.savepoint = "onceql_checkpoint";
+      },
+      foundEarlier: (answer) => {
+        running.found = true;
+        return answer;
+      },
+    };
+    running.settled = t
+      .run((tx) => request.execute(tx, scope))
+      .then(
+        (payload) => ({ ok: true as const, payload }),
+        (error: unknown) => ({ ok: false as const, error }),
+      );
+    return running;
+  }
+
+  /** Awaits the mutation started in the claimed transaction and commits its outcome with its effects. */
+  private async execute(
+    t: OpenTransaction,
+    request: IdempotentRequest,
+    stored: (outcome: Stored) => void,
+    running: Running,
+  ): Promise<IdempotentResult> {
     const { store, metrics, cache, faults } = this.options;
     const labels = { mutation: request.mutation };
-    const started = Date.now();
+    const started = running.startedAt;
     metrics.inFlight.inc(labels);
     try {
-      let savepoint = "onceql_mutation";
-      let found = false;
-      const scope: ExecutionScope = {
-        checkpoint: async () => {
-          await t.send("SAVEPOINT onceql_checkpoint");
-          savepoint = "onceql_checkpoint";
-        },
-        foundEarlier: (answer) => {
-          found = true;
-          return answer;
-        },
-      };
       let outcome: Outcome;
       let rollbackTo: string | undefined;
-      try {
-        outcome = { ok: true, payload: await t.run((tx) => request.execute(tx, scope)) };
-      } catch (error) {
+      const settled = await running.settled;
+      if (settled.ok) {
+        outcome = { ok: true, payload: settled.payload };
+      } else {
+        const error = settled.error;
         if (!this.isExpected(error, request)) throw error;
         // The answer is stored in this transaction; what the mutation had begun is rolled back.
         outcome = { ok: false, error };
-        rollbackTo = savepoint;
+        rollbackTo = running.savepoint;
       }
+      const found = running.found;
       const sealed = this.seal(outcome, request);
       const input = this.sealInput(request);
       await faults?.beforeCommit?.(request.mutation);
@@ -299,6 +354,16 @@ export class IdempotentExecutor implements MutationRunner {
   private open(sealed: SealedOutcome, request: IdempotentRequest): Outcome {
     return this.options.codec.open(sealed, { boundTo: boundTo(request), errorClasses: request.errorClasses });
   }
+}
+
+/** A mutation started in an attempt's transaction. */
+interface Running {
+  /** Where an answering UserError rolls back to: the claim's savepoint, or the mutation's checkpoint. */
+  savepoint: string;
+  /** It answered with what an earlier run of its key made (see ExecutionScope.foundEarlier). */
+  found: boolean;
+  startedAt: number;
+  settled: Promise<{ ok: true; payload: Record<string, unknown> } | { ok: false; error: unknown }>;
 }
 
 const timedOut: unique symbol = Symbol("timed out");

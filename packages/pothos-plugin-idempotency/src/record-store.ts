@@ -154,7 +154,22 @@ function statementsFor(layout: TableLayout) {
   const TRY_LOCK: Statement = {
     name: "onceql_try_lock",
     params: ["text", "text"],
-    sql: "SELECT set_config('application_name', $1, true) AS session, pg_try_advisory_xact_lock(hashtextextended($2, 0)) AS locked",
+    // What it found is kept for the transaction (`onceql.claimed`), for the guard to read.
+    sql: `SELECT set_config('application_name', $1, true) AS session,
+          set_config('onceql.claimed', pg_try_advisory_xact_lock(hashtextextended($2, 0))::text, true)::boolean AS locked`,
+  };
+  /**
+   * Fails unless this transaction took the key's lock and no record is under it: it guards the
+   * statements sent behind a claim before its answer (see claimAhead). A statement of its own,
+   * after the lock is taken, so that it reads with a fresh snapshot. (The failure is a cast of a
+   * value computed at run time: plain SQL has no RAISE.)
+   */
+  const GUARD: Statement = {
+    name: "onceql_guard",
+    params: [scopeType, "text"],
+    sql: `SELECT (CASE WHEN current_setting('onceql.claimed', true) = 'true'
+            AND NOT EXISTS (SELECT 1 FROM ${records} WHERE ${scope} = $1 AND client_mutation_id = $2)
+          THEN NULL ELSE 'onceql: the key is not free' END)::int AS free`,
   };
 
   /** Waits for the key's lock (at most the session's lock_timeout). */
@@ -218,7 +233,7 @@ function statementsFor(layout: TableLayout) {
        FROM unnest($1::${scopeType}[], $2::text[], $3::int[], $4::int[]) AS c(${scope}, client_mutation_id, replays, conflicts)
        WHERE r.${scope} = c.${scope} AND r.client_mutation_id = c.client_mutation_id`;
   const DROP_OLD_STATS = `DELETE FROM ${dailyStats} WHERE day < current_date - $1::int`;
-  return { TRY_LOCK, LOCK, READ, COMPLETE, SWEEP, ADD_COUNTS, DROP_OLD_STATS };
+  return { TRY_LOCK, LOCK, READ, GUARD, COMPLETE, SWEEP, ADD_COUNTS, DROP_OLD_STATS };
 }
 
 /**
@@ -273,6 +288,34 @@ export class RecordStore {
     }
     const waited = await t.send(t.call(READ, [ref.scope, ref.clientMutationId]));
     return claimOf(waited[0]?.[0] as unknown as RecordRow | undefined);
+  }
+
+  /**
+   * The claim, sent so that the mutation's first statement can go out behind it before it answers
+   * (one round trip fewer), when the driver pipelines. It is the first round trip's claim, and a
+   * guard behind it: a claim that finds the key taken or a record under it aborts the transaction
+   * there, so nothing sent behind runs. Answers "new" when the key is this attempt's; anything else,
+   * the transaction must be rolled back (a record found is still told, for a replay).
+   */
+  claimAhead(t: OpenTransaction, ref: RecordRef, mutation: string, fingerprint: string): Promise<Claim | { kind: "taken" }> | undefined {
+    const sendAhead = t.sendAhead;
+    if (!sendAhead) return undefined;
+    const { TRY_LOCK, READ, GUARD } = this.statements;
+    const script = `${t.call(TRY_LOCK, [sessionName(mutation, fingerprint), lockText(ref)])};\n${t.call(READ, [ref.scope, ref.clientMutationId])}`;
+    const [claimed, guarded] = sendAhead.call(t, script, `${t.call(GUARD, [ref.scope, ref.clientMutationId])};\nSAVEPOINT onceql_mutation`);
+    // The guard fails whenever the claim did not find the key free: that failure is expected.
+    const passed = guarded.then(
+      () => true,
+      (error: unknown) => error,
+    );
+    return claimed.then(async (first) => {
+      const claim: Claim | { kind: "taken" } = first[0]?.[0]?.locked
+        ? claimOf(first[1]?.[0] as unknown as RecordRow | undefined)
+        : { kind: "taken" };
+      const guard = await passed;
+      if (claim.kind === "new" && guard !== true) throw guard;
+      return claim;
+    });
   }
 
   /**

@@ -14,6 +14,7 @@ const schemaBuilderProto = SchemaBuilder.prototype as PothosSchemaTypes.SchemaBu
 interface Spec {
   mutation: string;
   sensitive: boolean;
+  onlyDatabaseEffects: boolean;
   errorClasses: readonly ErrorClass[];
   // biome-ignore lint/suspicious/noExplicitAny: checked by the options' types.
   run: IdempotentMutationFieldOptions<SchemaTypes, any, any>["run"];
@@ -63,6 +64,7 @@ schemaBuilderProto.idempotentMutationField = function idempotentMutationField(na
   const spec: Spec = {
     mutation: name,
     sensitive: options.sensitive ?? false,
+    onlyDatabaseEffects: options.onlyDatabaseEffects ?? false,
     errorClasses,
     run: options.run as Spec["run"],
     errorTypeName: (error) => {
@@ -120,6 +122,7 @@ async function resolveIdempotent(
       fingerprint,
       canonicalInput: canonical,
       sensitive: spec.sensitive,
+      onlyDatabaseEffects: spec.onlyDatabaseEffects,
       errorClasses: spec.errorClasses,
       execute: async (tx, { checkpoint, foundEarlier }) => {
         const idFor = (namespace: string) => uuidv5(`${scope}:${clientMutationId}:${fingerprint}`, namespace);

@@ -108,6 +108,15 @@ export interface IdempotentMutationFieldOptions<
   errors?: { types?: ErrorClass[] };
   /** The payload holds a secret: its stored outcome (and input) is encrypted at rest. */
   sensitive?: boolean;
+  /**
+   * Say so when every effect of `run` is a statement of its transaction: no call to another
+   * service, no message, no file, nothing outside the database. Then `run` starts while the key's
+   * claim is still on its way (on a driver that pipelines, `pg` with `pipeline: true`), and its
+   * first statement goes out behind the claim: one round trip fewer per first execution. When the
+   * key turns out not to be free, what `run` sent fails unexecuted and its result is dropped. Off by
+   * default: an effect outside the database could happen for a key another attempt holds.
+   */
+  onlyDatabaseEffects?: boolean;
   /** The mutation: runs at most once per key, in the transaction that stores its outcome. */
   run: (
     input: InputShapeFromFields<Fields>,
@@ -152,6 +161,12 @@ export interface IdempotentRequest extends RecordRef {
   sensitive: boolean;
   /** The errors that are answers (stored and replayed like a payload); anything else thrown is a failure. */
   errorClasses: readonly ErrorClass[];
+  /**
+   * Every effect of `execute` is a statement of its transaction (no call to another service, no
+   * message sent): it may start before the claim answers, its first statement going out behind
+   * the claim (one round trip fewer), because a statement of a key not free is never run.
+   */
+  onlyDatabaseEffects?: boolean;
   /** The side effects, run at most once per key, in the transaction that stores the outcome. */
   // biome-ignore lint/suspicious/noExplicitAny: the transaction is the driver's (see IdempotencyDriver).
   execute(tx: any, scope: ExecutionScope): Promise<Record<string, unknown>>;

@@ -15,6 +15,7 @@ defineIdempotentMutation("createKey", {
   payload: { key: ApiKey, secret: "String" },
   errors: [SecretNotKeptError],
   sensitive: true,
+  onlyDatabaseEffects: true,
   run: (input, scope) => createApiKey(scope, input),
 });
 
@@ -28,5 +29,6 @@ defineIdempotentMutation("updateKey", {
   }),
   payload: { key: ApiKey },
   errors: [KeyNotFoundError],
+  onlyDatabaseEffects: true,
   run: async (input, { tx, workspaceId }) => ({ key: await updateApiKey(tx, workspaceId, input) }),
 });

@@ -11,6 +11,7 @@ defineIdempotentMutation("createCard", {
   input: (t) => ({ identityId: rowIdField(t, IdentityNotFoundError) }),
   payload: { card: Card },
   errors: [CardLimitReachedError, IdentityNotFoundError],
+  // Not onlyDatabaseEffects: the card issuer is called, and must never be for a key another attempt holds.
   run: async (input, scope) => ({
     card: await createCard(scope, input.identityId, scope.services.cards),
   }),
@@ -24,6 +25,7 @@ defineIdempotentMutation("setCardStatus", {
   }),
   payload: { card: Card },
   errors: [CardNotFoundError, IdentityHasActiveCardError],
+  // Not onlyDatabaseEffects: the card issuer is called, and must never be for a key another attempt holds.
   run: async (input, { tx, workspaceId, services }) => ({
     card: await setCardStatus(tx, workspaceId, input, services.cards),
   }),

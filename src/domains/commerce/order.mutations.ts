@@ -18,6 +18,7 @@ defineIdempotentMutation("createOrder", {
   }),
   payload: { order: Order },
   errors: [ProductNotFoundError, OutOfStockError],
+  onlyDatabaseEffects: true,
   run: async (input, scope) => ({ order: await createOrder(scope, input) }),
 });
 
@@ -31,5 +32,6 @@ defineIdempotentMutation("checkout", {
   }),
   payload: { order: Order, payment: Payment },
   errors: [WalletNotFoundError, ProductNotFoundError, OutOfStockError, InsufficientFundsError],
+  onlyDatabaseEffects: true,
   run: (input, scope) => checkout(scope, input),
 });

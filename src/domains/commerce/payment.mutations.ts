@@ -17,6 +17,7 @@ defineIdempotentMutation("createPaymentAttempt", {
   }),
   payload: { payment: Payment },
   errors: [OrderNotFoundError, WalletNotFoundError, OrderNotPayableError],
+  onlyDatabaseEffects: true,
   run: async (input, scope) => ({ payment: await createPaymentAttempt(scope, input) }),
 });
 
@@ -28,5 +29,6 @@ defineIdempotentMutation("createRefund", {
   }),
   payload: { refund: Refund },
   errors: [PaymentNotFoundError, RefundExceedsPaymentError],
+  onlyDatabaseEffects: true,
   run: async (input, scope) => ({ refund: await createRefund(scope, input) }),
 });

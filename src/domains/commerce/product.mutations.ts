@@ -14,6 +14,7 @@ defineIdempotentMutation("createProduct", {
   }),
   payload: { product: Product },
   errors: [ProductAlreadyExistsError],
+  onlyDatabaseEffects: true,
   run: async (input, scope) => ({ product: await createProduct(scope, input) }),
 });
 
@@ -26,5 +27,6 @@ defineIdempotentMutation("adjustInventory", {
   }),
   payload: { product: Product },
   errors: [ProductNotFoundError, OutOfStockError],
+  onlyDatabaseEffects: true,
   run: async (input, scope) => ({ product: await adjustInventory(scope, input) }),
 });

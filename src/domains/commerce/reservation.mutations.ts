@@ -12,5 +12,6 @@ defineIdempotentMutation("createInventoryReservation", {
   }),
   payload: { reservation: InventoryReservation },
   errors: [ProductNotFoundError, OutOfStockError],
+  onlyDatabaseEffects: true,
   run: async (input, scope) => ({ reservation: await createReservation(scope, input) }),
 });

@@ -11,6 +11,7 @@ defineIdempotentMutation("createIdentity", {
   }),
   payload: { identity: Identity },
   errors: [IdentityAlreadyExistsError],
+  onlyDatabaseEffects: true,
   run: async (input, scope) => ({
     identity: await createIdentity(scope, { externalId: input.externalId, meta: input.meta }),
   }),

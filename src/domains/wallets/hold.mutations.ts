@@ -16,6 +16,7 @@ defineIdempotentMutation("confirmHold", {
   }),
   payload: { hold: Hold, transaction: Transaction },
   errors: [HoldNotFoundError, HoldNotPendingError, AmountExceedsHoldError],
+  onlyDatabaseEffects: true,
   run: (input, scope) => confirmHold(scope, input),
 });
 
@@ -24,5 +25,6 @@ defineIdempotentMutation("voidHold", {
   input: (t) => ({ holdId: rowIdField(t, HoldNotFoundError) }),
   payload: { hold: Hold },
   errors: [HoldNotFoundError, HoldNotPendingError],
+  onlyDatabaseEffects: true,
   run: async (input, scope) => ({ hold: (await voidHold(scope, input.holdId)).hold }),
 });

@@ -15,6 +15,7 @@ defineIdempotentMutation("createWallet", {
     metadata: t.field({ type: "JSON" }),
   }),
   payload: { wallet: Wallet },
+  onlyDatabaseEffects: true,
   run: async (input, scope) => ({ wallet: await createWallet(scope, input) }),
 });
 
@@ -28,6 +29,7 @@ defineIdempotentMutation("createBalance", {
   }),
   payload: { balance: Balance },
   errors: [WalletNotFoundError, BalanceAlreadyExistsError],
+  onlyDatabaseEffects: true,
   run: async (input, scope) => ({ balance: await createBalance(scope, input) }),
 });
 
@@ -41,6 +43,7 @@ defineIdempotentMutation("creditWallet", {
   }),
   payload: { transaction: Transaction },
   errors: [WalletNotFoundError, BalanceNotFoundError],
+  onlyDatabaseEffects: true,
   run: async (input, scope) => ({ transaction: await creditWallet(scope, input) }),
 });
 
@@ -58,5 +61,6 @@ defineIdempotentMutation("debitWallet", {
   }),
   payload: { transaction: Transaction, hold: { type: Hold, nullable: true } },
   errors: [WalletNotFoundError, BalanceNotFoundError, InsufficientFundsError],
+  onlyDatabaseEffects: true,
   run: (input, scope) => debitWallet(scope, input),
 });

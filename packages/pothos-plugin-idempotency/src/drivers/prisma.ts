@@ -179,14 +179,22 @@ async function openPgTransaction<Client>(
   const pool = (adapter as unknown as { underlyingDriver(): { connect(): Promise<PgPoolClient> } }).underlyingDriver();
   const connection = await pool.connect();
   // The adapter's query path (its type parsers, its errors) on this one connection: the adapter
-  // itself, with this connection for its pool.
+  // itself, with this connection for its pool. Each query it writes lets out what waits ahead of it.
+  const queries = {
+    query: (...args: unknown[]) => {
+      const sent = (connection.query as (...a: unknown[]) => unknown)(...args);
+      opened.flushAhead();
+      return sent;
+    },
+  };
   const transaction: Transaction = Object.assign(Object.create(adapter) as SqlDriverAdapter, {
-    client: connection,
+    client: queries,
     options: { usePhantomQuery: false },
     commit: async () => {},
     rollback: async () => {},
   }) as unknown as Transaction;
-  return new PgScriptTransaction<Client>(connection, (work) => bound.run(transaction, () => work(client())), options);
+  const opened = new PgScriptTransaction<Client>(connection, (work) => bound.run(transaction, () => work(client())), options);
+  return opened;
 }
 
 interface PgliteTransactionClient {

@@ -102,6 +102,7 @@ export function buildExampleSchema(runner: MutationRunner, hooks: ExampleHooks =
     inputFields: (t) => ({ title: t.string({ required: true }) }),
     outputFields: { todo: Todo },
     errors: { types: [TitleTakenError] },
+    onlyDatabaseEffects: true,
     run: async (input, { tx, scope, idFor, foundEarlier }) => {
       const id = idFor(TODO_NAMESPACE);
       // A retry past the TTL, its stored outcome swept: the row its first run made answers it.
