@@ -131,6 +131,8 @@ try {
             body: createIdentity,
             ...size,
             expectText: '"CreateIdentityPayload"',
+            // Replays: of the N keys executed before, over and over for a timed phase.
+            ...(PATH === "replay" && { cycle: N }),
             ...(PATH === "baseline" && { headers: { [BASELINE_HEADER]: "1" } }),
           },
     ),

@@ -1,4 +1,5 @@
 import { request } from "node:http";
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CREATE_IDENTITY, CREATE_KEY } from "../helpers/operations.ts";
 import { startTestApp, type TestApp } from "../helpers/test-app.ts";
@@ -64,6 +65,34 @@ describe("bad input changes nothing and says why", () => {
     expect(response.status).toBe(413);
     expect(JSON.parse(response.text).errors[0].extensions.code).toBe("REQUEST_ENTITY_TOO_LARGE");
     expect(await rowCounts()).toEqual(before);
+  });
+
+  it("a Content-Length over the limit: 413 on the header alone, before any of the body is sent", async () => {
+    const url = new URL(await t.listen());
+    const socket = connect(Number(url.port), url.hostname);
+    const answer = new Promise<string>((resolve, reject) => {
+      let text = "";
+      socket.on("data", (chunk) => {
+        text += chunk;
+        if (text.includes("\r\n\r\n") && text.includes("}")) resolve(text);
+      });
+      socket.on("error", reject);
+    });
+    socket.write(
+      [
+        "POST /graphql HTTP/1.1",
+        `host: ${url.host}`,
+        "content-type: application/json",
+        `authorization: Bearer ${t.token}`,
+        "content-length: 5000000",
+        "",
+        "",
+      ].join("\r\n"),
+    );
+    const text = await answer;
+    socket.destroy();
+    expect(text).toMatch(/^HTTP\/1\.1 413 /);
+    expect(text).toContain("REQUEST_ENTITY_TOO_LARGE");
   });
 
   it("a field value over the domain's bounds: a typed InvalidInputError", async () => {
