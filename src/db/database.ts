@@ -34,6 +34,12 @@ export interface Database {
    * small pool with synchronous_commit off, so these writes skip the WAL flush.
    */
   bookkeeping: RawSql;
+  /**
+   * A statement past the Prisma client, for where the client is the cost (see
+   * BindingAdapterFactory.query): inside an attempt on its connection, else on one of the pool's
+   * (autocommit). Rows as node-postgres or PGlite parse them; `$1`-style parameters.
+   */
+  sql<Row>(text: string, values: readonly unknown[]): Promise<Row[]>;
   /** For migrations: the schema engine connects (and disposes of) adapters of its own. */
   adapterFactory: SqlMigrationAwareDriverAdapterFactory;
   /**
@@ -169,6 +175,10 @@ async function openPostgres(connectionString: string, options: DatabaseOptions):
   return {
     kind: "postgresql",
     prisma,
+    sql: async <Row>(text: string, values: readonly unknown[]) => {
+      options.onQuery?.(text);
+      return (await binding.query<Row>(text, values)) ?? (await pool.query(text, values as unknown[])).rows;
+    },
     idempotencyDriver: prismaDriver({
       adapter: binding,
       client: prisma,
@@ -226,6 +236,10 @@ async function openPglite(dataDir: string | undefined, onQuery?: (sql: string) =
   return {
     kind: "pglite",
     prisma,
+    sql: async <Row>(text: string, values: readonly unknown[]) => {
+      onQuery?.(text);
+      return (await binding.query<Row>(text, values)) ?? (await pglite.query<Row>(text, values as unknown[])).rows;
+    },
     idempotencyDriver: prismaDriver({ adapter: binding, client: prisma, query: (text, params) => raw.query(text, params), onQuery }),
     bookkeeping: raw,
     onDiscontinuity: () => {},
