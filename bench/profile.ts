@@ -3,7 +3,9 @@
 // executions of createIdentity (or replays of them, or the cheapest authenticated query:
 // --path first|replay|noop; or baseline: first executions without the wrapper), and prints the server's CPU time per request by where it was spent
 // (self time, grouped by package or by folder of src/). Options: --requests (default 3000),
-// --functions (the costliest functions too), --keep <file> (the .cpuprofile itself).
+// --functions (the costliest functions too), --keep <file> (the .cpuprofile itself), --connections,
+// --split (no profiler: the CPU per request of the server, PostgreSQL, the load generator and the
+// whole machine, from /proc, over a timed phase).
 import { execSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
