@@ -217,8 +217,7 @@ export class PgScriptTransaction<Tx> implements OpenTransaction<Tx> {
       PgScriptTransaction.prepared.set(this.client, prepared);
       this.toPrepare.clear();
     }
-    const rows = (Array.isArray(result) ? result : [result]).map((statement) => statement.rows ?? []);
-    return rows.slice(prelude.length);
+    return rowsOf(result).slice(prelude.length);
   }
 
   /**
@@ -234,7 +233,7 @@ export class PgScriptTransaction<Tx> implements OpenTransaction<Tx> {
       this.corked = true;
       const first = this.send(script);
       this.onQuery?.(guard);
-      const second = this.client.query(guard).then((result) => (Array.isArray(result) ? result : [result]).map((r) => r.rows ?? []));
+      const second = this.client.query(guard).then(rowsOf);
       setImmediate(() => this.flushAhead());
       return [first, second];
     };
@@ -294,6 +293,11 @@ export class PgScriptTransaction<Tx> implements OpenTransaction<Tx> {
     this.client.removeListener("error", this.onError);
     this.client.release(error);
   }
+}
+
+/** The rows of each statement of a script, as node-postgres answers one (one result, or a list of them). */
+function rowsOf(result: Awaited<ReturnType<PgPoolClient["query"]>>): ScriptResult {
+  return (Array.isArray(result) ? result : [result]).map((statement) => statement.rows ?? []);
 }
 
 /**

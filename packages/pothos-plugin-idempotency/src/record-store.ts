@@ -1,5 +1,5 @@
 import { sqlState } from "./database-errors.ts";
-import type { IdempotencyDriver, OpenTransaction, Statement } from "./driver.ts";
+import type { IdempotencyDriver, OpenTransaction, ScriptResult, Statement } from "./driver.ts";
 import type { SealedOutcome } from "./outcome-codec.ts";
 
 /** One idempotency record: a clientMutationId of one scope (a tenant, a workspace: whose keys these are). */
@@ -127,6 +127,11 @@ function holderQuery(lock: string): string {
     WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
       AND l.classid = ((key.h >> 32) & 4294967295)::oid AND l.objid = (key.h & 4294967295)::oid
     LIMIT 1`;
+}
+
+/** What `tryAndRead` found, when it took the key's lock; undefined when another session holds it. */
+function claimIfLocked(answer: ScriptResult): Claim | undefined {
+  return answer[0]?.[0]?.locked ? claimOf(answer[1]?.[0] as unknown as RecordRow | undefined) : undefined;
 }
 
 function claimOf(row: RecordRow | undefined): Claim {
@@ -267,11 +272,11 @@ export class RecordStore {
    * another input is refused at once; one with the same input is waited for, on its lock.
    */
   async claim(t: OpenTransaction, ref: RecordRef, mutation: string, fingerprint: string): Promise<Claim> {
-    const { TRY_LOCK, LOCK, READ } = this.statements;
+    const { LOCK, READ } = this.statements;
     const key = lockText(ref);
-    const read = t.call(READ, [ref.scope, ref.clientMutationId]);
-    const first = await t.send(`${t.call(TRY_LOCK, [sessionName(mutation, fingerprint), key])};\n${read};\nSAVEPOINT onceql_mutation`);
-    if (first[0]?.[0]?.locked) return claimOf(first[1]?.[0] as unknown as RecordRow | undefined);
+    const first = await t.send(`${this.tryAndRead(t, ref, mutation, fingerprint)};\nSAVEPOINT onceql_mutation`);
+    const locked = claimIfLocked(first);
+    if (locked) return locked;
     const holder = (await t.send(holderQuery(`hashtextextended(${t.literal(key)}, 0)`)))[0]?.[0] as
       | { application_name: string }
       | undefined;
@@ -300,22 +305,30 @@ export class RecordStore {
   claimAhead(t: OpenTransaction, ref: RecordRef, mutation: string, fingerprint: string): Promise<Claim | { kind: "taken" }> | undefined {
     const sendAhead = t.sendAhead;
     if (!sendAhead) return undefined;
-    const { TRY_LOCK, READ, GUARD } = this.statements;
-    const script = `${t.call(TRY_LOCK, [sessionName(mutation, fingerprint), lockText(ref)])};\n${t.call(READ, [ref.scope, ref.clientMutationId])}`;
-    const [claimed, guarded] = sendAhead.call(t, script, `${t.call(GUARD, [ref.scope, ref.clientMutationId])};\nSAVEPOINT onceql_mutation`);
+    const script = this.tryAndRead(t, ref, mutation, fingerprint);
+    const guard = `${t.call(this.statements.GUARD, [ref.scope, ref.clientMutationId])};\nSAVEPOINT onceql_mutation`;
+    const [claimed, guarded] = sendAhead.call(t, script, guard);
     // The guard fails whenever the claim did not find the key free: that failure is expected.
     const passed = guarded.then(
       () => true,
       (error: unknown) => error,
     );
     return claimed.then(async (first) => {
-      const claim: Claim | { kind: "taken" } = first[0]?.[0]?.locked
-        ? claimOf(first[1]?.[0] as unknown as RecordRow | undefined)
-        : { kind: "taken" };
+      const claim: Claim | { kind: "taken" } = claimIfLocked(first) ?? { kind: "taken" };
       const guard = await passed;
       if (claim.kind === "new" && guard !== true) throw guard;
       return claim;
     });
+  }
+
+  /**
+   * The claim's first statements: name the session after the mutation and a prefix of the
+   * input's fingerprint, try the key's lock, then read the record under the key (a statement of
+   * its own: a fresh snapshot, taken once the lock is held). See claimIfLocked for their answer.
+   */
+  private tryAndRead(t: OpenTransaction, ref: RecordRef, mutation: string, fingerprint: string): string {
+    const { TRY_LOCK, READ } = this.statements;
+    return `${t.call(TRY_LOCK, [sessionName(mutation, fingerprint), lockText(ref)])};\n${t.call(READ, [ref.scope, ref.clientMutationId])}`;
   }
 
   /**
