@@ -92,6 +92,21 @@ function newPrismaClient(adapter: BindingAdapterFactory, onQuery: ((sql: string)
   return prisma;
 }
 
+/**
+ * Database.sql: a statement on the attempt's connection when inside one (BindingAdapterFactory.query),
+ * else through `outside` (autocommit), reported to the query log either way.
+ */
+function pastPrisma(
+  binding: BindingAdapterFactory,
+  onQuery: ((sql: string) => void) | undefined,
+  outside: (text: string, values: unknown[]) => Promise<unknown[]>,
+): Database["sql"] {
+  return async <Row>(text: string, values: readonly unknown[]) => {
+    onQuery?.(text);
+    return ((await binding.query<Row>(text, values)) ?? (await outside(text, values as unknown[]))) as Row[];
+  };
+}
+
 function logged(sql: RawSql, onQuery: ((sql: string) => void) | undefined): RawSql {
   if (!onQuery) return sql;
   return {
@@ -175,10 +190,7 @@ async function openPostgres(connectionString: string, options: DatabaseOptions):
   return {
     kind: "postgresql",
     prisma,
-    sql: async <Row>(text: string, values: readonly unknown[]) => {
-      options.onQuery?.(text);
-      return (await binding.query<Row>(text, values)) ?? (await pool.query(text, values as unknown[])).rows;
-    },
+    sql: pastPrisma(binding, options.onQuery, async (text, values) => (await pool.query(text, values)).rows),
     idempotencyDriver: prismaDriver({
       adapter: binding,
       client: prisma,
@@ -236,10 +248,7 @@ async function openPglite(dataDir: string | undefined, onQuery?: (sql: string) =
   return {
     kind: "pglite",
     prisma,
-    sql: async <Row>(text: string, values: readonly unknown[]) => {
-      onQuery?.(text);
-      return (await binding.query<Row>(text, values)) ?? (await pglite.query<Row>(text, values as unknown[])).rows;
-    },
+    sql: pastPrisma(binding, onQuery, async (text, values) => (await pglite.query(text, values)).rows),
     idempotencyDriver: prismaDriver({ adapter: binding, client: prisma, query: (text, params) => raw.query(text, params), onQuery }),
     bookkeeping: raw,
     onDiscontinuity: () => {},

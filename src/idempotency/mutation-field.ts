@@ -59,13 +59,7 @@ export function defineIdempotentMutation<Fields extends InputFieldMap, const Pay
     run: async (input, { scope, ...mutation }, ctx, info) => {
       const malformedId = malformedRowIdError(info, input as Record<string, unknown>);
       if (malformedId) throw malformedId;
-      const { db } = ctx.services;
-      return options.run(input, {
-        ...mutation,
-        workspaceId: ctx.workspace.id,
-        services: ctx.services,
-        sql: (text, values) => db.sql(text, values),
-      });
+      return options.run(input, { ...mutation, workspaceId: ctx.workspace.id, services: ctx.services, sql: ctx.services.db.sql });
     },
   });
 }
