@@ -99,3 +99,28 @@ export function installedNames(nodeModules: string): string[] {
   }
   return names;
 }
+
+/**
+ * Type-checks `files` in `project` as a user's project would check an installed package: strict,
+ * with every published declaration checked too (skipLibCheck false), under `compilerOptions`
+ * besides (lib, types, exceptions). tsc lists the files it read, for a test to see the package's.
+ */
+export async function typeCheckAsConsumer(
+  project: string,
+  options: { compilerOptions: Record<string, unknown>; files: string[] },
+): Promise<Ran> {
+  const tsconfig = {
+    compilerOptions: {
+      target: "ES2022",
+      module: "NodeNext",
+      moduleResolution: "NodeNext",
+      strict: true,
+      noEmit: true,
+      skipLibCheck: false,
+      ...options.compilerOptions,
+    },
+    files: options.files,
+  };
+  writeFileSync(path.join(project, "tsconfig.json"), `${JSON.stringify(tsconfig, null, 2)}\n`);
+  return run(process.execPath, [path.join(repo, "node_modules/typescript/bin/tsc"), "-p", ".", "--listFiles"], { cwd: project });
+}

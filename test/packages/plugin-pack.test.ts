@@ -6,7 +6,7 @@ import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminSql, databaseUrlOnAdminServer } from "../../scripts/postgres-admin.ts";
 import { postgresAvailable } from "../helpers/databases.ts";
-import { installedNames, installInto, packStaged, run, versionInRoot } from "../helpers/packing.ts";
+import { installedNames, installInto, packStaged, run, typeCheckAsConsumer, versionInRoot } from "../helpers/packing.ts";
 
 /**
  * @onceql/pothos-plugin-idempotency as an adopter gets it: `npm pack` of the package (whose prepack
@@ -27,7 +27,6 @@ import { installedNames, installInto, packStaged, run, versionInRoot } from "../
 
 const repo = path.resolve(import.meta.dirname, "../..");
 const packageDir = path.join(repo, "packages/pothos-plugin-idempotency");
-const tsc = path.join(repo, "node_modules/typescript/bin/tsc");
 const PACKAGE = "@onceql/pothos-plugin-idempotency";
 
 const root = mkdtempSync(path.join(tmpdir(), "onceql-plugin-pack-"));
@@ -159,15 +158,9 @@ builder.idempotentMutationField("archiveTodo", {
 void [inputType, payloadType, yogaPlugin, builder.toSchema()];
 `;
 
+/** Its published declarations are checked too (and Pothos', yoga's, graphql's, pg's), not only these files. */
 const TSCONFIG = {
   compilerOptions: {
-    target: "ES2022",
-    module: "NodeNext",
-    moduleResolution: "NodeNext",
-    strict: true,
-    noEmit: true,
-    // Check the published declarations too (and Pothos', yoga's, graphql's, pg's), not only these files.
-    skipLibCheck: false,
     // The one exception to strict: graphql-yoga's own lru-cache@10 declares its iterators as
     // Generator<T, void>, which TypeScript 5.6's strictBuiltinIteratorReturn refuses as a Map's.
     strictBuiltinIteratorReturn: false,
@@ -344,8 +337,7 @@ describe.skipIf(!postgresAvailable())(`${PACKAGE} packed with npm pack and insta
   it("the README's quick start as .ts type-checks (strict, skipLibCheck false) against the published declarations", async () => {
     writeFileSync(path.join(project, "quick-start.ts"), readmeQuickStart());
     writeFileSync(path.join(project, "types.ts"), TYPES_TS);
-    writeFileSync(path.join(project, "tsconfig.json"), `${JSON.stringify(TSCONFIG, null, 2)}\n`);
-    const check = await run(process.execPath, [tsc, "-p", ".", "--listFiles"], { cwd: project });
+    const check = await typeCheckAsConsumer(project, TSCONFIG);
     timings.tsc = check.ms;
     expect(check.stdout).toContain(path.join(installed, "dist/index.d.ts"));
     expect(check.stdout).toContain(path.join(installed, "dist/global-types.d.ts"));
