@@ -263,13 +263,7 @@ export class PgScriptTransaction<Tx> implements OpenTransaction<Tx> {
   }
 
   async commit(lastScript: string): Promise<ScriptResult> {
-    let results: ScriptResult;
-    try {
-      results = await this.send(`${lastScript};\nCOMMIT`);
-    } catch (error) {
-      await this.rollback();
-      throw error;
-    }
+    const results = await sendOrRollBack(this, `${lastScript};\nCOMMIT`);
     this.release();
     return results.slice(0, -1);
   }
@@ -292,6 +286,16 @@ export class PgScriptTransaction<Tx> implements OpenTransaction<Tx> {
     this.ended = true;
     this.client.removeListener("error", this.onError);
     this.client.release(error);
+  }
+}
+
+/** Sends a transaction's last script; if it fails, the transaction is rolled back before the error goes on. */
+export async function sendOrRollBack(transaction: Pick<OpenTransaction, "send" | "rollback">, script: string): Promise<ScriptResult> {
+  try {
+    return await transaction.send(script);
+  } catch (error) {
+    await transaction.rollback();
+    throw error;
   }
 }
 

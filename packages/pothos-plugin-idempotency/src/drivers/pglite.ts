@@ -7,6 +7,7 @@ import {
   type ScriptResult,
   type SqlValue,
   type Statement,
+  sendOrRollBack,
 } from "../driver.ts";
 
 /**
@@ -66,13 +67,7 @@ class PgliteTransaction implements OpenTransaction<Transaction> {
   }
 
   async commit(lastScript: string): Promise<ScriptResult> {
-    let results: ScriptResult;
-    try {
-      results = await this.send(lastScript);
-    } catch (error) {
-      await this.rollback();
-      throw error;
-    }
+    const results = await sendOrRollBack(this, lastScript);
     this.ended = true;
     this.finish(true);
     await this.done;

@@ -19,6 +19,7 @@ import {
   type ScriptResult,
   type SqlValue,
   type Statement,
+  sendOrRollBack,
 } from "../driver.ts";
 
 export interface PrismaDriverOptions<Client> {
@@ -249,13 +250,7 @@ class PgliteOpenTransaction<Client> implements OpenTransaction<Client> {
   }
 
   async commit(lastScript: string): Promise<ScriptResult> {
-    let results: ScriptResult;
-    try {
-      results = await this.send(lastScript);
-    } catch (error) {
-      await this.rollback();
-      throw error;
-    }
+    const results = await sendOrRollBack(this, lastScript);
     await this.transaction.commit();
     return results;
   }
