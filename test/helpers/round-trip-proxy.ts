@@ -9,14 +9,20 @@ import { connect, createServer, type Socket } from "node:net";
 export async function startRoundTripProxy(databaseUrl: string) {
   const upstream = new URL(databaseUrl);
   let counting = false;
-  let roundTrips = 0;
+  /** Per connection while counting: its round trips, and what its client sent. */
+  let connections = new Map<Socket, { roundTrips: number; sent: string }>();
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
     const backend = connect(Number(upstream.port || 5432), upstream.hostname);
     sockets.add(client).add(backend);
     let last: "client" | "server" = "server";
     client.on("data", (chunk) => {
-      if (last === "server" && counting) roundTrips++;
+      if (counting) {
+        const seen = connections.get(client) ?? { roundTrips: 0, sent: "" };
+        if (last === "server") seen.roundTrips++;
+        seen.sent += chunk.toString("latin1");
+        connections.set(client, seen);
+      }
       last = "client";
       backend.write(chunk);
     });
@@ -40,12 +46,18 @@ export async function startRoundTripProxy(databaseUrl: string) {
   url.port = String(port);
   return {
     url: url.toString(),
-    /** The round trips on every connection while `work` ran. */
-    async during(work: () => Promise<unknown>): Promise<number> {
-      roundTrips = 0;
+    /**
+     * The round trips while `work` ran, on every connection, or only on those whose client sent
+     * `only` meanwhile (say `BEGIN;`, an attempt's first script: not the background's statements,
+     * such as replay counts flushed on a timer).
+     */
+    async during(work: () => Promise<unknown>, options: { only?: string } = {}): Promise<number> {
+      connections = new Map();
       counting = true;
       try {
         await work();
+        let roundTrips = 0;
+        for (const seen of connections.values()) if (!options.only || seen.sent.includes(options.only)) roundTrips += seen.roundTrips;
         return roundTrips;
       } finally {
         counting = false;
