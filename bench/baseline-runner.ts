@@ -14,11 +14,17 @@ export const BASELINE_HEADER = "x-onceql-bench-baseline";
 export class WithoutIdempotency implements MutationRunner {
   constructor(
     private readonly prisma: PrismaClient,
+    /** Statements past the Prisma client, autocommit (Database.sql). */
+    private readonly sql: <Row>(text: string, values: readonly unknown[]) => Promise<Row[]>,
     private readonly transactional: ReadonlySet<string> = new Set(),
   ) {}
 
   async run(request: IdempotentRequest): Promise<IdempotentResult> {
-    const scope = { checkpoint: async () => {}, foundEarlier: <T>(answer: T) => answer };
+    const scope = {
+      sql: <Row>(text: string, values: readonly unknown[] = []) => this.sql<Row>(text, values),
+      checkpoint: async () => {},
+      foundEarlier: <T>(answer: T) => answer,
+    };
     try {
       const payload = this.transactional.has(request.mutation)
         ? await this.prisma.$transaction((tx) => request.execute(tx, scope))

@@ -23,7 +23,7 @@ const baseline = createApp({
   db,
   logger,
   encryptionKey,
-  mutationRunner: new WithoutIdempotency(db.prisma, new Set(["debitWallet"])),
+  mutationRunner: new WithoutIdempotency(db.prisma, db.sql, new Set(["debitWallet"])),
 });
 const http = await listen((request, response) => (request.headers[BASELINE_HEADER] ? baseline : app).yoga(request, response), config);
 const { token } = await createWorkspace(db.prisma, "bench");

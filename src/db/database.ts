@@ -3,9 +3,9 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type IdempotencyDriver, localSettings, sqlState, type TimeoutSettings, timeoutSettings } from "@onceql/pothos-plugin-idempotency";
 import { DatabaseContinuity } from "@onceql/pothos-plugin-idempotency/pg";
-import { BindingAdapterFactory, prismaDriver } from "@onceql/pothos-plugin-idempotency/prisma";
+import { prismaDriver } from "@onceql/pothos-plugin-idempotency/prisma";
 import { PrismaPg } from "@prisma/adapter-pg";
-import { DriverAdapterError, type SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
+import { DriverAdapterError, type SqlDriverAdapterFactory, type SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import pg from "pg";
 import { ConfigError } from "../config.ts";
 import { PrismaClient } from "../generated/prisma/client.ts";
@@ -26,7 +26,8 @@ export interface Database {
   prisma: PrismaClient;
   /**
    * The exactly-once wrapper's way in: attempts it drives itself, whose own statements go straight
-   * to the driver, while the Prisma queries made inside them go into the same transaction.
+   * to the driver, while a mutation's queries go through a Prisma client bound to that attempt's
+   * connection alone (`tx`), never through `prisma`.
    */
   idempotencyDriver: IdempotencyDriver<PrismaClient>;
   /**
@@ -35,9 +36,8 @@ export interface Database {
    */
   bookkeeping: RawSql;
   /**
-   * A statement past the Prisma client, for where the client is the cost (see
-   * BindingAdapterFactory.query): inside an attempt on its connection, else on one of the pool's
-   * (autocommit). Rows as node-postgres or PGlite parse them; `$1`-style parameters.
+   * A statement on the pool, past the Prisma client, outside any attempt (autocommit): rows as
+   * node-postgres or PGlite parse them. Inside an attempt, a mutation has its own `sql`.
    */
   sql<Row>(text: string, values: readonly unknown[]): Promise<Row[]>;
   /** For migrations: the schema engine connects (and disposes of) adapters of its own. */
@@ -85,25 +85,24 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   return openPglite(options.dataDir, options.onQuery);
 }
 
-function newPrismaClient(adapter: BindingAdapterFactory, onQuery: ((sql: string) => void) | undefined): PrismaClient {
-  if (!onQuery) return new PrismaClient({ adapter });
-  const prisma = new PrismaClient({ adapter, log: [{ emit: "event", level: "query" }] });
-  prisma.$on("query", (event) => onQuery(event.query));
-  return prisma;
+/** A Prisma client over `adapter`: the app's own, and each attempt's (see prismaDriver). */
+function prismaClientOn(onQuery: ((sql: string) => void) | undefined): (adapter: SqlDriverAdapterFactory) => PrismaClient {
+  return (adapter) => {
+    if (!onQuery) return new PrismaClient({ adapter });
+    const prisma = new PrismaClient({ adapter, log: [{ emit: "event", level: "query" }] });
+    prisma.$on("query", (event) => onQuery(event.query));
+    return prisma;
+  };
 }
 
-/**
- * Database.sql: a statement on the attempt's connection when inside one (BindingAdapterFactory.query),
- * else through `outside` (autocommit), reported to the query log either way.
- */
+/** Database.sql: a statement on the pool, reported to the query log. */
 function pastPrisma(
-  binding: BindingAdapterFactory,
+  run: (text: string, values: unknown[]) => Promise<unknown[]>,
   onQuery: ((sql: string) => void) | undefined,
-  outside: (text: string, values: unknown[]) => Promise<unknown[]>,
 ): Database["sql"] {
   return async <Row>(text: string, values: readonly unknown[]) => {
     onQuery?.(text);
-    return ((await binding.query<Row>(text, values)) ?? (await outside(text, values as unknown[]))) as Row[];
+    return (await run(text, [...values])) as Row[];
   };
 }
 
@@ -160,13 +159,9 @@ async function openPostgres(connectionString: string, options: DatabaseOptions):
   });
   // An idle client that loses its connection emits here; the pool replaces it on next use.
   pool.on("error", () => {});
-  const binding = new BindingAdapterFactory(new PrismaPg(pool), "postgresql", {
-    // Behind a pooler in transaction mode a client's next transaction may be another server
-    // connection's: nothing is prepared, and each attempt sets what it needs for itself.
-    prepare: !transactionMode,
-    settings: transactionMode && options.session ? localSettings(options.session) : [],
-  });
-  const prisma = newPrismaClient(binding, options.onQuery);
+  const adapter = new PrismaPg(pool);
+  const newClient = prismaClientOn(options.onQuery);
+  const prisma = newClient(adapter);
   const bookkeeping = new pg.Pool({
     connectionString,
     max: Math.max(2, Math.ceil(max / 2)),
@@ -190,10 +185,14 @@ async function openPostgres(connectionString: string, options: DatabaseOptions):
   return {
     kind: "postgresql",
     prisma,
-    sql: pastPrisma(binding, options.onQuery, async (text, values) => (await pool.query(text, values)).rows),
+    sql: pastPrisma(async (text, values) => (await pool.query(text, values)).rows, options.onQuery),
     idempotencyDriver: prismaDriver({
-      adapter: binding,
-      client: prisma,
+      adapter,
+      client: newClient,
+      // Behind a pooler in transaction mode a client's next transaction may be another server
+      // connection's: nothing is prepared, and each attempt sets what it needs for itself.
+      pooler: transactionMode ? "transaction" : "session",
+      settings: transactionMode && options.session ? localSettings(options.session) : [],
       query: (text, params) => raw.query(text, params),
       onDiscontinuity: (listener) => continuity.onBreak(listener),
       onQuery: options.onQuery,
@@ -233,8 +232,8 @@ async function openPglite(dataDir: string | undefined, onQuery?: (sql: string) =
     pglite = await PGlite.create();
   }
   const adapterFactory = new PrismaPGlite(pglite);
-  const binding = new BindingAdapterFactory(adapterFactory, "pglite");
-  const prisma = newPrismaClient(binding, onQuery);
+  const newClient = prismaClientOn(onQuery);
+  const prisma = newClient(adapterFactory);
   // One session: a query waits while a transaction holds it, never runs inside it.
   const raw = logged(
     {
@@ -248,8 +247,13 @@ async function openPglite(dataDir: string | undefined, onQuery?: (sql: string) =
   return {
     kind: "pglite",
     prisma,
-    sql: pastPrisma(binding, onQuery, async (text, values) => (await pglite.query(text, values)).rows),
-    idempotencyDriver: prismaDriver({ adapter: binding, client: prisma, query: (text, params) => raw.query(text, params), onQuery }),
+    sql: pastPrisma(async (text, values) => (await pglite.query(text, values)).rows, onQuery),
+    idempotencyDriver: prismaDriver({
+      adapter: adapterFactory,
+      client: newClient,
+      query: (text, params) => raw.query(text, params),
+      onQuery,
+    }),
     bookkeeping: raw,
     onDiscontinuity: () => {},
     adapterFactory: atomicScripts(adapterFactory, async (_adapter, script) => {

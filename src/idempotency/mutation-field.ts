@@ -13,12 +13,6 @@ import { malformedRowIdError } from "../schema/row-ids.ts";
 export interface MutationScope extends Omit<IdempotentMutationContext<TransactionClient>, "scope"> {
   workspaceId: string;
   services: Services;
-  /**
-   * A statement in the attempt's transaction, past the Prisma client (`$1`-style parameters; rows
-   * as the database's driver parses them: see Database.sql): for a hot statement whose cost is the
-   * client's, not the database's.
-   */
-  sql<Row>(text: string, values: readonly unknown[]): Promise<Row[]>;
 }
 
 export interface IdempotentMutationOptions<Fields extends InputFieldMap, Payload extends OutputFieldTypes<Types>> {
@@ -59,7 +53,7 @@ export function defineIdempotentMutation<Fields extends InputFieldMap, const Pay
     run: async (input, { scope, ...mutation }, ctx, info) => {
       const malformedId = malformedRowIdError(info, input as Record<string, unknown>);
       if (malformedId) throw malformedId;
-      return options.run(input, { ...mutation, workspaceId: ctx.workspace.id, services: ctx.services, sql: ctx.services.db.sql });
+      return options.run(input, { ...mutation, workspaceId: ctx.workspace.id, services: ctx.services });
     },
   });
 }

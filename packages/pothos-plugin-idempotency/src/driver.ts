@@ -24,6 +24,11 @@ export interface Statement {
 export interface OpenTransaction<Tx = unknown> {
   /** Runs statements whose values are written in with `literal` or `call`, in one round trip. */
   send(script: string): Promise<ScriptResult>;
+  /**
+   * One statement with `$1`-style parameters, on this transaction's connection: the mutation's
+   * `sql`. Rows as the database's own driver parses them.
+   */
+  query<Row>(text: string, values: readonly unknown[]): Promise<Row[]>;
   /** A string as an SQL literal, escaped by the driver. */
   literal(value: string): string;
   /** `statement` with these values, as one statement of the next script sent (see Statement). */
@@ -73,6 +78,12 @@ export interface IdempotencyDriver<Tx = unknown> {
    * attempt may run. A driver whose sessions do not carry them already sets them per attempt.
    */
   configure?(settings: { lockTimeoutMs: number; leaseMs: number }): void;
+  /**
+   * Refuses a setup under which an attempt's queries would not all run in its transaction (a Prisma
+   * client not built on the adapter it is given), with an error naming the fix. Called by
+   * `ensureSchema()` and `verify()`; a driver also refuses at its first attempt.
+   */
+  verify?(): Promise<void>;
 }
 
 export function sqlValue(value: SqlValue, literal: (text: string) => string): string {
@@ -107,7 +118,7 @@ export function quoteLiteral(value: string): string {
 
 /** What of a node-postgres pooled client the wrapper uses: all of it public API. */
 export interface PgPoolClient {
-  query(text: string): Promise<{ rows: Record<string, unknown>[] } | { rows: Record<string, unknown>[] }[]>;
+  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] } | { rows: Record<string, unknown>[] }[]>;
   /** node-postgres' `pipeline` option: each query goes out at once, without waiting for the one before. */
   readonly pipeline?: boolean;
   /** Its socket, corked while the statements sent ahead of a claim's answer wait for the mutation's first. */
@@ -129,6 +140,10 @@ export interface PgScriptOptions {
   prepare?: boolean;
   /** Told each script as it goes out, BEGIN, settings and PREPAREs included (a query log). */
   onQuery?: (sql: string) => void;
+  /** The mutation's `sql` (see OpenTransaction.query); by default straight to the connection. */
+  rawQuery?: <Row>(text: string, values: readonly unknown[]) => Promise<Row[]>;
+  /** Told once, when the transaction has ended (committed, or rolled back and given back). */
+  onEnd?: () => void;
 }
 
 /** What an attempt waits and runs for at most (see timeoutSettings). */
@@ -179,6 +194,8 @@ export class PgScriptTransaction<Tx> implements OpenTransaction<Tx> {
   private readonly settings: readonly string[];
   private readonly prepare: boolean;
   private readonly onQuery: ((sql: string) => void) | undefined;
+  private readonly rawQuery: NonNullable<PgScriptOptions["rawQuery"]>;
+  private readonly onEnd: (() => void) | undefined;
   /** The socket is corked: statements sent ahead wait there for the mutation's first (see sendAhead). */
   private corked = false;
 
@@ -190,6 +207,10 @@ export class PgScriptTransaction<Tx> implements OpenTransaction<Tx> {
     this.settings = options.settings ?? [];
     this.prepare = options.prepare ?? true;
     this.onQuery = options.onQuery;
+    this.rawQuery =
+      options.rawQuery ??
+      (async <Row>(text: string, values: readonly unknown[]) => rowsOf(await client.query(text, [...values]))[0] as Row[]);
+    this.onEnd = options.onEnd;
     client.on("error", this.onError);
   }
 
@@ -246,6 +267,11 @@ export class PgScriptTransaction<Tx> implements OpenTransaction<Tx> {
     this.client.connection?.stream?.uncork?.();
   }
 
+  query<Row>(text: string, values: readonly unknown[]): Promise<Row[]> {
+    this.onQuery?.(text);
+    return this.rawQuery<Row>(text, values);
+  }
+
   literal(value: string): string {
     return this.client.escapeLiteral(value);
   }
@@ -286,6 +312,7 @@ export class PgScriptTransaction<Tx> implements OpenTransaction<Tx> {
     this.ended = true;
     this.client.removeListener("error", this.onError);
     this.client.release(error);
+    this.onEnd?.();
   }
 }
 
@@ -311,6 +338,10 @@ function rowsOf(result: Awaited<ReturnType<PgPoolClient["query"]>>): ScriptResul
 export function reportingStatements<Tx>(transaction: OpenTransaction<Tx>, onQuery: (sql: string) => void): OpenTransaction<Tx> {
   return {
     literal: (value) => transaction.literal(value),
+    query: (text, values) => {
+      onQuery(text);
+      return transaction.query(text, values);
+    },
     call: (statement, values) => transaction.call(statement, values),
     run: (work) => transaction.run(work),
     rollback: () => transaction.rollback(),

@@ -56,3 +56,12 @@ export function databaseBusy(): GraphQLError {
     { extensions: { code: "DATABASE_BUSY", retryAfterMs: DATABASE_BUSY_RETRY_AFTER_MS, http: { status: 503 } } },
   );
 }
+
+/**
+ * A setup that type-checks but under which the plugin could not keep its promise (a Prisma client
+ * not bound to its attempt, a database that is not PostgreSQL): refused before anything relies on
+ * it, with a message naming the fix.
+ */
+export class UnsupportedSetupError extends Error {
+  override name = "UnsupportedSetupError";
+}

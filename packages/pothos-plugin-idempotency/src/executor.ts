@@ -226,6 +226,7 @@ export class IdempotentExecutor implements MutationRunner {
       settled: undefined as unknown as Running["settled"],
     };
     const scope: ExecutionScope = {
+      sql: (text, values = []) => t.query(text, values),
       checkpoint: async () => {
         await t.send("SAVEPOINT onceql_checkpoint");
         running.savepoint = "onceql_checkpoint";

@@ -31,6 +31,7 @@ export {
   DATABASE_BUSY_RETRY_AFTER_MS,
   databaseBusy,
   invalidClientMutationId,
+  UnsupportedSetupError,
 } from "./errors.ts";
 export { IdempotentExecutor } from "./executor.ts";
 export { differingFields, fingerprintOf } from "./fingerprint.ts";
@@ -84,8 +85,17 @@ export interface IdempotencyOptions<Tx = unknown> {
 
 /** What `createIdempotency` makes: the runner the builder option takes, and the tables' upkeep. */
 export interface Idempotency extends IdempotentExecutor {
-  /** Creates the tables (and indexes) if they are missing. The same SQL ships as `sql/schema.sql`. */
+  /**
+   * Creates the tables (and indexes) if they are missing, after `verify()`. The same SQL ships as
+   * `sql/schema.sql`.
+   */
   ensureSchema(): Promise<void>;
+  /**
+   * Refuses, with an error naming the fix, a setup under which an attempt's queries would not all
+   * run in its transaction (see the driver's `verify`). Call it at start when the tables are
+   * migrated otherwise; the first attempt refuses such a setup too.
+   */
+  verify(): Promise<void>;
   readonly tables: TableLayout;
   readonly ttlMs: number;
 }
@@ -122,7 +132,11 @@ export function createIdempotency<Tx>(options: IdempotencyOptions<Tx>): Idempote
   return Object.assign(executor, {
     tables,
     ttlMs,
+    async verify() {
+      await driver.verify?.();
+    },
     async ensureSchema() {
+      await driver.verify?.();
       for (const statement of schemaSql(tables).split(";\n")) {
         if (statement.trim()) await driver.query(statement);
       }

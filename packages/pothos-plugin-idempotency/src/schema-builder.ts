@@ -124,10 +124,10 @@ async function resolveIdempotent(
       sensitive: spec.sensitive,
       onlyDatabaseEffects: spec.onlyDatabaseEffects,
       errorClasses: spec.errorClasses,
-      execute: async (tx, { checkpoint, foundEarlier }) => {
+      execute: async (tx, { sql, checkpoint, foundEarlier }) => {
         const idFor = (namespace: string) => uuidv5(`${scope}:${clientMutationId}:${fingerprint}`, namespace);
         try {
-          return await spec.run(rest as never, { tx, scope, idFor, checkpoint, foundEarlier }, ctx, info);
+          return await spec.run(rest as never, { tx, sql, scope, idFor, checkpoint, foundEarlier }, ctx, info);
         } catch (error) {
           throw await unlessUnshowable(error, spec, ctx, info);
         }

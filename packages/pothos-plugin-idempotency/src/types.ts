@@ -72,6 +72,12 @@ export interface IdempotentMutationContext<Tx> {
   /** Whose keys these are (the builder option `scope`). */
   scope: string;
   /**
+   * A statement in the attempt's transaction past `tx`'s client (`$1`-style parameters; rows as
+   * the database's own driver parses them: node-postgres or PGlite), for a hot statement whose
+   * cost is the client's rather than the database's.
+   */
+  sql<Row = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<Row[]>;
+  /**
    * An id that only this clientMutationId with this input gives, in this scope: a UUIDv5 under
    * `namespace` (a UUID of your own, one per kind of row) of the scope, the key and the input's
    * fingerprint. A row made under it is how a retry past the TTL, when the stored outcome is gone,
@@ -174,6 +180,8 @@ export interface IdempotentRequest extends RecordRef {
 
 /** What the transaction offers the mutation besides its client. */
 export interface ExecutionScope {
+  /** A statement on the attempt's own connection, in its transaction (see IdempotentMutationContext.sql). */
+  sql<Row = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<Row[]>;
   /**
    * Marks the work so far as kept even if the mutation then answers with a UserError: that answer
    * rolls back only what came after (housekeeping that must stick, such as expiring a hold).

@@ -54,6 +54,10 @@ class PgliteTransaction implements OpenTransaction<Transaction> {
     return (await this.tx.exec(script)).map((statement) => statement.rows as Record<string, unknown>[]);
   }
 
+  async query<Row>(text: string, values: readonly unknown[]): Promise<Row[]> {
+    return (await this.tx.query<Row>(text, values as unknown[])).rows;
+  }
+
   literal(value: string): string {
     return quoteLiteral(value);
   }

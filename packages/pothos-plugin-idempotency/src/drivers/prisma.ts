@@ -1,8 +1,8 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import type {
+  ConnectionInfo,
   IsolationLevel,
   SqlDriverAdapter,
-  SqlMigrationAwareDriverAdapterFactory,
+  SqlDriverAdapterFactory,
   SqlQuery,
   SqlResultSet,
   Transaction,
@@ -12,7 +12,6 @@ import {
   inlineCall,
   type OpenTransaction,
   type PgPoolClient,
-  type PgScriptOptions,
   PgScriptTransaction,
   quoteLiteral,
   reportingStatements,
@@ -21,15 +20,41 @@ import {
   type Statement,
   sendOrRollBack,
 } from "../driver.ts";
+import { UnsupportedSetupError } from "../errors.ts";
 
-export interface PrismaDriverOptions<Client> {
-  /** The adapter factory the Prisma client was made with: `new PrismaClient({ adapter })`. */
-  adapter: BindingAdapterFactory;
-  /** That Prisma client: a mutation's `tx`, its queries going into the attempt's transaction. */
-  client: Client;
+/** What of a Prisma client the driver uses: the raw-query method every client (and extended client) has. */
+export interface PrismaClientLike {
+  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
+}
+
+export interface PrismaDriverOptions<Client extends PrismaClientLike> {
   /**
-   * Statements outside any attempt (counts, sweeps). By default through the Prisma client; a pool
-   * of its own with synchronous_commit off saves their WAL flushes.
+   * The driver adapter factory your Prisma client is made with: `new PrismaPg(pool)` from
+   * `@prisma/adapter-pg` (PostgreSQL), or `new PrismaPGlite(db)` from `pglite-prisma-adapter`.
+   * Attempts take connections of its own: its pool's, or PGlite's one connection.
+   */
+  adapter: SqlDriverAdapterFactory;
+  /**
+   * Makes a Prisma client over the adapter it is given: `(adapter) => new PrismaClient({ adapter })`
+   * (extensions welcome). Each attempt's `tx` is such a client, bound to that attempt's connection
+   * alone: no other request's query can be batched with its own, and none of its queries can run
+   * elsewhere. A few are made, one per attempt running at once, and reused.
+   */
+  client: (adapter: SqlDriverAdapterFactory) => Client;
+  /**
+   * `transaction` behind a pooler in transaction mode (PgBouncer's `pool_mode = transaction`):
+   * nothing is prepared, each statement is sent in full. Default `session`.
+   */
+  pooler?: "session" | "transaction";
+  /**
+   * Statements each attempt sends right after BEGIN, in its first script (no round trip of its
+   * own): its `SET LOCAL` timeouts, e.g. `localSettings({ lockTimeoutMs, statementTimeoutMs,
+   * idleInTransactionTimeoutMs })`. None by default: then give the pool's sessions those settings.
+   */
+  settings?: readonly string[];
+  /**
+   * Statements outside any attempt (counts, sweeps). By default through a client made by `client`
+   * over `adapter`; a pool of its own with synchronous_commit off saves their WAL flushes.
    */
   query?: IdempotencyDriver["query"];
   onDiscontinuity?: IdempotencyDriver["onDiscontinuity"];
@@ -37,132 +62,215 @@ export interface PrismaDriverOptions<Client> {
   onQuery?: (sql: string) => void;
 }
 
+/** The adapters whose connections an attempt can hold: what this driver supports. */
+const SUPPORTED = "@prisma/adapter-pg (PostgreSQL) or pglite-prisma-adapter (PGlite)";
+
 /**
- * The Prisma driver: attempts run on the driver adapter's own connections (node-postgres through
- * `@prisma/adapter-pg`, or PGlite through `pglite-prisma-adapter`), and a mutation's `tx` is the
- * Prisma client itself, whose every query made inside the attempt goes into its transaction.
+ * The Prisma driver: each attempt runs on a connection of the adapter's own (node-postgres through
+ * `@prisma/adapter-pg`, or PGlite through `pglite-prisma-adapter`), and a mutation's `tx` is a
+ * Prisma client bound to that connection, by construction: the client is the attempt's alone until
+ * it ends, so Prisma's own batching (it merges the `findUnique` calls of one tick) never mixes two
+ * attempts' queries, or an attempt's with a query of another request. Your application's own
+ * Prisma client, outside attempts, is yours, on the same adapter or any other.
  *
  * ```ts
- * const adapter = new BindingAdapterFactory(new PrismaPg(pool), "postgresql");
- * const prisma = new PrismaClient({ adapter });
- * const idempotency = createIdempotency({ driver: prismaDriver({ adapter, client: prisma }) });
+ * const adapter = new PrismaPg(pool);
+ * const prisma = new PrismaClient({ adapter });                    // queries outside mutations
+ * const idempotency = createIdempotency({
+ *   driver: prismaDriver({ adapter, client: (adapter) => new PrismaClient({ adapter }) }),
+ * });
  * ```
  */
-export function prismaDriver<Client extends { $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T> }>(
-  options: PrismaDriverOptions<Client>,
-): IdempotencyDriver<Client> {
-  const { adapter, client, onQuery } = options;
+export function prismaDriver<Client extends PrismaClientLike>(options: PrismaDriverOptions<Client>): IdempotencyDriver<Client> {
+  const { adapter: factory, onQuery } = options;
+  const kind = kindOf(factory);
+  let inner: Promise<SqlDriverAdapter> | undefined;
+  const connect = () => {
+    inner ??= factory.connect();
+    return inner;
+  };
+  const clients = new AttemptClients(options.client, factory);
+  let outside: Client | undefined;
   return {
-    shared: adapter.kind === "postgresql",
-    begin: async () => {
-      // On PostgreSQL each script is reported as it goes out; PGlite's as the wrapper sends them.
-      if (adapter.kind === "postgresql") return adapter.begin(() => client, onQuery);
-      const transaction = await adapter.begin(() => client);
-      if (!onQuery) return transaction;
-      onQuery("BEGIN");
-      return reportingStatements(transaction, onQuery);
+    shared: kind === "postgresql",
+    async begin() {
+      // The client first: a new one is checked before any connection is held for it.
+      const client = await clients.take();
+      // Back to the others once the attempt has ended, never sooner: until then it is this attempt's alone.
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        clients.give(client);
+      };
+      try {
+        const adapter = await connect();
+        if (kind === "postgresql") {
+          return await openPgTransaction(adapter, client, release, {
+            prepare: options.pooler !== "transaction",
+            settings: options.settings ?? [],
+            onQuery,
+          });
+        }
+        const transaction = new PgliteOpenTransaction(await adapter.startTransaction(), client, release);
+        if (!onQuery) return transaction;
+        onQuery("BEGIN");
+        return reportingStatements(transaction, onQuery);
+      } catch (error) {
+        release();
+        throw error;
+      }
     },
     query:
       options.query ??
-      (async <Row>(text: string, params: unknown[] = []) => ({ rows: await client.$queryRawUnsafe<Row[]>(text, ...params) })),
+      (async <Row>(text: string, params: unknown[] = []) => {
+        outside ??= options.client(factory);
+        return { rows: await outside.$queryRawUnsafe<Row[]>(text, ...params) };
+      }),
     onDiscontinuity: options.onDiscontinuity,
+    // A client not built on the adapter it is given is refused before anything relies on it.
+    verify: async () => clients.give(await clients.take()),
   };
 }
 
+/** Which engine the factory reaches, or a refusal naming the ones supported. */
+function kindOf(factory: SqlDriverAdapterFactory): "postgresql" | "pglite" {
+  if (factory.provider !== "postgres") {
+    throw new UnsupportedSetupError(
+      `prismaDriver: the plugin stores outcomes in PostgreSQL (or PGlite), and this adapter (${factory.adapterName}) is for ${factory.provider}. Use ${SUPPORTED}.`,
+    );
+  }
+  if (factory.adapterName === "@prisma/adapter-pg") return "postgresql";
+  if (factory.adapterName === "pglite-prisma-adapter") return "pglite";
+  throw new UnsupportedSetupError(
+    `prismaDriver: an attempt holds one connection of the adapter for its whole transaction, which ${factory.adapterName} does not offer. Use ${SUPPORTED}.`,
+  );
+}
+
 /**
- * Wraps a driver adapter factory so that the Prisma client it serves answers from an
- * `OpenTransaction` while one is bound to the async context (`run`). A transaction Prisma starts
- * of its own while bound (a nested write) becomes a savepoint of the bound one. Migrations get the
- * inner factory: the schema engine disposes of what it connects.
+ * The Prisma clients attempts run their queries through, each over a `BoundAdapter` of its own:
+ * one per attempt running at once, handed to one attempt at a time and made as needed (a client
+ * costs ~20 ms and a few MB to make, far too much per attempt).
  */
-export class BindingAdapterFactory {
-  readonly provider: SqlMigrationAwareDriverAdapterFactory["provider"];
-  readonly adapterName: string;
-  private readonly bound = new AsyncLocalStorage<Transaction>();
-  private adapter: Promise<SqlDriverAdapter> | undefined;
+class AttemptClients<Client extends PrismaClientLike> {
+  private readonly free: BoundClient<Client>[] = [];
+  private readonly made = new WeakSet<object>();
 
   constructor(
-    private readonly inner: SqlMigrationAwareDriverAdapterFactory,
-    readonly kind: "postgresql" | "pglite",
-    /** PostgreSQL: whether attempts prepare their statements, and what they SET LOCAL (see PgScriptOptions). */
-    private readonly attempts: PgScriptOptions = {},
-  ) {
-    this.provider = inner.provider;
-    this.adapterName = inner.adapterName;
+    private readonly make: (adapter: SqlDriverAdapterFactory) => Client,
+    private readonly factory: SqlDriverAdapterFactory,
+  ) {}
+
+  async take(): Promise<BoundClient<Client>> {
+    return this.free.pop() ?? (await this.create());
   }
 
-  /** What Prisma's client connects: one adapter, shared with `begin`. */
-  connect = async (): Promise<SqlDriverAdapter> => new BindingAdapter(await this.innerAdapter(), this.bound);
-
-  /**
-   * Begins a transaction on a connection of its own (PGlite: its one connection, exclusively), in
-   * which the Prisma client `client()` gives answers from inside `run`.
-   */
-  async begin<Client>(client: () => Client, onQuery?: (sql: string) => void): Promise<OpenTransaction<Client>> {
-    const adapter = await this.innerAdapter();
-    if (this.kind === "postgresql") return openPgTransaction(adapter, this.bound, client, { ...this.attempts, onQuery });
-    return new PgliteOpenTransaction(await adapter.startTransaction(), this.bound, client);
+  give(client: BoundClient<Client>): void {
+    client.adapter.unbind();
+    this.free.push(client);
   }
 
   /**
-   * A statement on the connection of the attempt bound to the async context, past the Prisma
-   * client: its rows as the database's own driver parses them (node-postgres or PGlite: uuid and
-   * text as strings, timestamptz as Date, json and jsonb parsed). Undefined outside an attempt.
-   * For the statements where the client is the cost: its raw-query path spends ~70 µs of CPU on
-   * a one-row INSERT here, the statement itself a few.
+   * A new client, checked: its queries must reach the adapter it was given, and it must be its
+   * own (a client shared by two attempts would batch their queries together). The check sends
+   * nothing to the database: the adapter answers it.
    */
-  async query<Row>(text: string, values: readonly unknown[]): Promise<Row[] | undefined> {
-    const bound = this.bound.getStore() as { client?: RawClient } | undefined;
-    if (!bound?.client) return undefined;
-    return (await bound.client.query<Row>(text, values as unknown[])).rows;
-  }
-
-  private innerAdapter(): Promise<SqlDriverAdapter> {
-    this.adapter ??= this.inner.connect();
-    return this.adapter;
+  private async create(): Promise<BoundClient<Client>> {
+    const adapter = new BoundAdapter(this.factory);
+    const client = this.make({
+      provider: this.factory.provider,
+      adapterName: this.factory.adapterName,
+      connect: async () => adapter,
+    });
+    if (typeof client !== "object" || client === null || this.made.has(client)) {
+      throw new UnsupportedSetupError(
+        "prismaDriver: `client` must make a new Prisma client each time it is called: `client: (adapter) => new PrismaClient({ adapter })`. " +
+          "A client shared by two attempts would batch their queries together.",
+      );
+    }
+    if (!(await adapter.answersProbe(() => client.$queryRawUnsafe(PROBE_SQL)))) {
+      throw new UnsupportedSetupError(
+        "prismaDriver: the Prisma client `client` made did not send its queries through the adapter it was given, so a mutation's queries " +
+          "would run outside its attempt's transaction. Build it on that adapter: `client: (adapter) => new PrismaClient({ adapter })`.",
+      );
+    }
+    this.made.add(client);
+    return { client, adapter };
   }
 }
 
-/** What of an attempt's connection `query` uses: node-postgres' client (through `queries` below) and PGlite's transaction alike. */
-interface RawClient {
-  query<Row>(text: string, values: unknown[]): Promise<{ rows: Row[] }>;
+interface BoundClient<Client> {
+  client: Client;
+  adapter: BoundAdapter;
 }
 
-class BindingAdapter implements SqlDriverAdapter {
+const PROBE_SQL = "SELECT 1 AS onceql_binding_probe";
+
+/**
+ * What an attempt's Prisma client connects: its queries go to the transaction it is bound to, and
+ * only while it is bound; a transaction Prisma starts of its own (a nested write) is a savepoint
+ * of it. Bound and unbound by its attempt alone, never through an async context.
+ */
+class BoundAdapter implements SqlDriverAdapter {
   readonly provider: SqlDriverAdapter["provider"];
   readonly adapterName: string;
+  private bound: Transaction | undefined;
   private savepoints = 0;
 
-  constructor(
-    private readonly inner: SqlDriverAdapter,
-    private readonly bound: AsyncLocalStorage<Transaction>,
-  ) {
-    this.provider = inner.provider;
-    this.adapterName = inner.adapterName;
+  constructor(factory: SqlDriverAdapterFactory) {
+    this.provider = factory.provider;
+    this.adapterName = factory.adapterName;
+  }
+
+  bind(transaction: Transaction): void {
+    this.bound = transaction;
+  }
+
+  unbind(): void {
+    this.bound = undefined;
+  }
+
+  /** Whether `query` reached this adapter: it answers the probe itself, without a database. */
+  async answersProbe(query: () => Promise<unknown>): Promise<boolean> {
+    let reached = false;
+    const probe = {
+      queryRaw: async (q: SqlQuery): Promise<SqlResultSet> => {
+        reached ||= q.sql === PROBE_SQL;
+        return { columnNames: ["onceql_binding_probe"], columnTypes: [0], rows: [[1]] };
+      },
+    } as unknown as Transaction;
+    this.bound = probe;
+    try {
+      await query();
+    } catch {
+      // A client that failed on the probe reached elsewhere, or nothing: `reached` says which.
+    } finally {
+      this.bound = undefined;
+    }
+    return reached;
   }
 
   queryRaw(query: SqlQuery): Promise<SqlResultSet> {
-    return (this.bound.getStore() ?? this.inner).queryRaw(query);
+    return this.transaction().queryRaw(query);
   }
 
   executeRaw(query: SqlQuery): Promise<number> {
-    return (this.bound.getStore() ?? this.inner).executeRaw(query);
+    return this.transaction().executeRaw(query);
   }
 
-  executeScript(script: string): Promise<void> {
-    return this.inner.executeScript(script);
+  async executeScript(script: string): Promise<void> {
+    await this.transaction().executeRaw({ sql: script, args: [], argTypes: [] });
   }
 
-  async startTransaction(isolationLevel?: IsolationLevel): Promise<Transaction> {
-    const outer = this.bound.getStore();
-    if (!outer) return this.inner.startTransaction(isolationLevel);
+  async startTransaction(_isolationLevel?: IsolationLevel): Promise<Transaction> {
+    const outer = this.transaction();
     const savepoint = `onceql_nested_${++this.savepoints}`;
     const run = (sql: string) => outer.executeRaw({ sql, args: [], argTypes: [] });
     await run(`SAVEPOINT ${savepoint}`);
     return {
       provider: outer.provider,
       adapterName: outer.adapterName,
-      // Prisma sends no COMMIT or ROLLBACK of its own: they would end the outer transaction.
+      // Prisma sends no COMMIT or ROLLBACK of its own: they would end the attempt's transaction.
       options: { usePhantomQuery: true },
       queryRaw: (query) => outer.queryRaw(query),
       executeRaw: (query) => outer.executeRaw(query),
@@ -175,30 +283,36 @@ class BindingAdapter implements SqlDriverAdapter {
     };
   }
 
-  getConnectionInfo() {
-    return this.inner.getConnectionInfo?.() ?? { supportsRelationJoins: false };
+  getConnectionInfo(): ConnectionInfo {
+    // Relation joins are one statement per query (PGlite's adapter offers them; node-postgres' does not).
+    return { supportsRelationJoins: this.adapterName === "pglite-prisma-adapter" };
   }
 
-  dispose(): Promise<void> {
-    return this.inner.dispose();
+  async dispose(): Promise<void> {}
+
+  private transaction(): Transaction {
+    if (!this.bound) {
+      throw new Error("a mutation's `tx` was used after its attempt ended: its queries belong inside `run`, awaited before it returns");
+    }
+    return this.bound;
   }
 }
 
 /**
  * On PostgreSQL: a pooled connection of its own (the adapter's pool), whose BEGIN goes out with the
  * first script, one round trip fewer than the adapter's startTransaction, which sends BEGIN alone.
- * Prisma's queries made inside `run` go to the adapter's own query path on this connection.
+ * The attempt's client queries this connection through the adapter's own query path (its type
+ * parsers, its errors).
  */
 async function openPgTransaction<Client>(
   adapter: SqlDriverAdapter,
-  bound: AsyncLocalStorage<Transaction>,
-  client: () => Client,
-  options: PgScriptOptions,
+  bound: BoundClient<Client>,
+  release: () => void,
+  options: { prepare: boolean; settings: readonly string[]; onQuery?: (sql: string) => void },
 ): Promise<OpenTransaction<Client>> {
   const pool = (adapter as unknown as { underlyingDriver(): { connect(): Promise<PgPoolClient> } }).underlyingDriver();
   const connection = await pool.connect();
-  // The adapter's query path (its type parsers, its errors) on this one connection: the adapter
-  // itself, with this connection for its pool. Each query it writes lets out what waits ahead of it.
+  // Each query written lets out what waits ahead of it (see PgScriptTransaction.sendAhead).
   const queries = {
     query: (...args: unknown[]): unknown => {
       const sent = (connection.query as (...a: unknown[]) => unknown)(...args);
@@ -206,34 +320,47 @@ async function openPgTransaction<Client>(
       return sent;
     },
   };
+  // The adapter itself, with this one connection for its pool.
   const transaction: Transaction = Object.assign(Object.create(adapter) as SqlDriverAdapter, {
     client: queries,
     options: { usePhantomQuery: false },
     commit: async () => {},
     rollback: async () => {},
   }) as unknown as Transaction;
-  const opened = new PgScriptTransaction<Client>(connection, (work) => bound.run(transaction, () => work(client())), options);
+  bound.adapter.bind(transaction);
+  const opened = new PgScriptTransaction<Client>(connection, (work) => work(bound.client), {
+    ...options,
+    rawQuery: async <Row>(text: string, values: readonly unknown[]) => ((await queries.query(text, values)) as { rows: Row[] }).rows,
+    onEnd: release,
+  });
   return opened;
 }
 
 interface PgliteTransactionClient {
   exec(script: string): Promise<{ rows: Record<string, unknown>[] }[]>;
+  query<Row>(text: string, values: unknown[]): Promise<{ rows: Row[] }>;
 }
 
 /** On PGlite: its one connection, held exclusively until the transaction ends. */
 class PgliteOpenTransaction<Client> implements OpenTransaction<Client> {
   private readonly connection: PgliteTransactionClient;
+  private ended = false;
 
   constructor(
     private readonly transaction: Transaction,
-    private readonly bound: AsyncLocalStorage<Transaction>,
-    private readonly client: () => Client,
+    private readonly bound: BoundClient<Client>,
+    private readonly release: () => void,
   ) {
     this.connection = (transaction as unknown as { client: PgliteTransactionClient }).client;
+    bound.adapter.bind(transaction);
   }
 
   async send(script: string): Promise<ScriptResult> {
     return (await this.connection.exec(script)).map((statement) => statement.rows);
+  }
+
+  async query<Row>(text: string, values: readonly unknown[]): Promise<Row[]> {
+    return (await this.connection.query<Row>(text, values as unknown[])).rows;
   }
 
   literal(value: string): string {
@@ -246,16 +373,24 @@ class PgliteOpenTransaction<Client> implements OpenTransaction<Client> {
   }
 
   run<T>(work: (client: Client) => Promise<T>): Promise<T> {
-    return this.bound.run(this.transaction, () => work(this.client()));
+    return work(this.bound.client);
   }
 
   async commit(lastScript: string): Promise<ScriptResult> {
     const results = await sendOrRollBack(this, lastScript);
+    this.end();
     await this.transaction.commit();
     return results;
   }
 
   async rollback(): Promise<void> {
+    if (this.ended) return;
+    this.end();
     await this.transaction.rollback().catch(() => {});
+  }
+
+  private end(): void {
+    this.ended = true;
+    this.release();
   }
 }
