@@ -279,8 +279,8 @@ function pricedServer(runner: MutationRunner, runs: { count: number }) {
         big: 2n ** 64n,
         meta: JSON.parse('{"__proto__": {"polluted": true}, "constructor": 1}'),
       };
-      if (input.keep === "unstorable") return { priced, unstorable: new Set([1]) as never };
-      return { priced };
+      // A Set is what no value class covers: the payload cannot be stored.
+      return { priced, unstorable: input.keep === "unstorable" ? (new Set([1]) as never) : false };
     },
   });
   return createYoga<object, Context>({
