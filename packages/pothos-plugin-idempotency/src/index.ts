@@ -9,6 +9,7 @@ import { OutcomeCodec } from "./outcome-codec.ts";
 import { PendingCounts } from "./pending-counts.ts";
 import { PothosIdempotencyPlugin } from "./plugin.ts";
 import { DEFAULT_TABLES, RecordStore, schemaSql, type TableLayout } from "./record-store.ts";
+import type { ValueClass } from "./typed-json.ts";
 import { type IdempotencyFaults, type IdempotencyLogger, type IdempotencyMetrics, noMetrics } from "./types.ts";
 
 export { assertValidClientMutationId, MAX_CLIENT_MUTATION_ID_LENGTH } from "./client-mutation-id.ts";
@@ -46,6 +47,7 @@ export {
   type TableLayout,
 } from "./record-store.ts";
 export { readsLive, whyNotShowable } from "./showable.ts";
+export type { ValueClass } from "./typed-json.ts";
 export * from "./types.ts";
 
 const pluginName = "idempotency";
@@ -79,6 +81,22 @@ export interface IdempotencyOptions<Tx = unknown> {
   cache?: { maxEntries?: number; maxBytes?: number };
   /** Reads outcomes stored in a format of your own before this package (typed JSON is told apart). */
   decodeLegacy?: (text: string) => unknown;
+  /**
+   * Classes a payload or a stored error may hold beyond JSON, `BigInt`, `Date`, `Uint8Array` and
+   * `Buffer`, which are kept already: each says how its instances are stored and made again.
+   * `prismaDriver` brings Prisma's `Decimal` itself (see `prismaValues` in `/prisma`); a class
+   * named here wins over a driver's of the same name. Any other class instance in an outcome is
+   * refused, naming where it was, and nothing is stored.
+   *
+   * @example
+   * ```ts
+   * createIdempotency({
+   *   driver,
+   *   values: [{ name: "Money", is: (v) => v instanceof Money, toJSON: (m) => m.toString(), fromJSON: (s) => Money.parse(s) }],
+   * });
+   * ```
+   */
+  values?: readonly ValueClass[];
   /** Tests only: where a crash or an outage is simulated. */
   faults?: IdempotencyFaults;
 }
@@ -119,7 +137,7 @@ export function createIdempotency<Tx>(options: IdempotencyOptions<Tx>): Idempote
       keys.length === 0
         ? undefined
         : new OutcomeCipher(keys.map((key) => (typeof key === "string" ? Buffer.from(key, "base64") : Buffer.from(key)))),
-      options.decodeLegacy,
+      { decodeLegacy: options.decodeLegacy, values: valueClasses(options) },
     ),
     cache: new OutcomeCache(options.cache),
     counts: new PendingCounts(store, logger),
@@ -142,6 +160,18 @@ export function createIdempotency<Tx>(options: IdempotencyOptions<Tx>): Idempote
       }
     },
   });
+}
+
+/**
+ * The adopter's value classes, then the driver's (`prismaDriver` brings Prisma's Decimal) under
+ * names the adopter did not take.
+ */
+function valueClasses(options: { driver: object; values?: readonly ValueClass[] }): ValueClass[] {
+  const own = options.values ?? [];
+  // The driver interface may carry `values`; read without requiring it of every driver.
+  const fromDriver = (options.driver as { values?: readonly ValueClass[] }).values ?? [];
+  const taken = new Set(own.map((value) => value.name));
+  return [...own, ...fromDriver.filter((value) => !taken.has(value.name))];
 }
 
 const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };

@@ -1,5 +1,5 @@
 import type { OutcomeCipher } from "./outcome-cipher.ts";
-import { isTypedJson, parse, stringify } from "./typed-json.ts";
+import { isTypedJson, TypedJson, type ValueClass } from "./typed-json.ts";
 
 /** An error class a mutation answers with (`errors.types`): its instances are stored and replayed. */
 // biome-ignore lint/suspicious/noExplicitAny: error classes take whatever their constructors need.
@@ -34,20 +34,26 @@ export interface SealedOutcome {
 }
 
 /**
- * Outcomes are stored as typed JSON, so Dates and BigInts come back as they went in (a replay
- * sees the scalar fields of the payload's objects as they were when it ran), and any JSON a
- * client sent comes back byte for byte, whatever its keys.
+ * Outcomes are stored as typed JSON, so BigInts, Dates, bytes and registered classes come back as
+ * they went in (a replay sees the scalar fields of the payload's objects as they were when it
+ * ran), and any JSON a client sent comes back byte for byte, whatever its keys.
  */
 export class OutcomeCodec {
+  private readonly json: TypedJson;
+  /** Reads outcomes an application stored in a format of its own before (typed JSON is told apart by its first bytes). */
+  private readonly decodeLegacy?: (text: string) => unknown;
+
   constructor(
     private readonly cipher: OutcomeCipher | undefined,
-    /** Reads outcomes an application stored in a format of its own before (typed JSON is told apart by its first bytes). */
-    private readonly decodeLegacy?: (text: string) => unknown,
-  ) {}
+    options: { decodeLegacy?: (text: string) => unknown; values?: readonly ValueClass[] } = {},
+  ) {
+    this.json = new TypedJson(options.values);
+    this.decodeLegacy = options.decodeLegacy;
+  }
 
   seal(outcome: Outcome, options: { sensitive: boolean; boundTo: string; errorClasses: readonly ErrorClass[] }): SealedOutcome {
     const stored: Stored = outcome.ok ? { payload: outcome.payload } : { error: storedError(outcome.error, options.errorClasses) };
-    return this.sealText(stringify(stored), options);
+    return this.sealText(this.json.stringify(stored), options);
   }
 
   /** Text stored beside the outcome (the input), sealed the same way. */
@@ -61,7 +67,7 @@ export class OutcomeCodec {
 
   open(sealed: SealedOutcome, options: { boundTo: string; errorClasses: readonly ErrorClass[] }): Outcome {
     const text = this.openText(sealed, options.boundTo);
-    const stored = (isTypedJson(text) || !this.decodeLegacy ? parse(text) : this.decodeLegacy(text)) as Stored;
+    const stored = (isTypedJson(text) || !this.decodeLegacy ? this.json.parse(text) : this.decodeLegacy(text)) as Stored;
     if (stored.payload) return { ok: true, payload: stored.payload };
     if (stored.error) return { ok: false, error: reviveError(stored.error, options.errorClasses) };
     throw new Error("stored outcome holds neither a payload nor an error");
