@@ -32,51 +32,36 @@ const RUNTIME_CLASSES: ReadonlySet<unknown> = new Set(
 );
 
 /**
- * The drivers' and libraries' own classes, by name: none of them is imported here (each is an
- * optional peer, and a copy of a package is another class), and their names are what they set.
+ * Prisma's own classes (its client's, whatever its version or copy, and its driver adapters'),
+ * told by name: Prisma is an optional peer, never imported here, and the names are distinctive.
  */
-const FOREIGN_NAMES: ReadonlySet<string> = new Set([
-  // node-postgres (pg-protocol); its instances say `name: "error"`, so they are also told by shape.
-  "DatabaseError",
-  // Prisma's driver adapters, and its client (whatever its version or copy).
-  "DriverAdapterError",
-  "PrismaClientKnownRequestError",
-  "PrismaClientUnknownRequestError",
-  "PrismaClientRustPanicError",
-  "PrismaClientInitializationError",
-  "PrismaClientValidationError",
-  // Node's own (aborts, timeouts, assertions, system calls) and undici's, behind fetch.
-  "AbortError",
-  "TimeoutError",
-  "AssertionError",
-  "SystemError",
-  "UndiciError",
-  "ConnectTimeoutError",
-  "HeadersTimeoutError",
-  "BodyTimeoutError",
-  "SocketError",
-]);
+const PRISMA_NAME = /^(PrismaClient\w*Error|DriverAdapterError)$/;
 
 /** A class of the runtime's, a driver's or a library's own: never a domain error, whatever lists it. */
 export function isForeignErrorClass(errorClass: unknown): boolean {
   if (typeof errorClass !== "function") return false;
-  return RUNTIME_CLASSES.has(errorClass) || FOREIGN_NAMES.has(errorClass.name) || /^PrismaClient\w*Error$/.test(errorClass.name);
+  return RUNTIME_CLASSES.has(errorClass) || PRISMA_NAME.test(errorClass.name);
 }
 
 /**
  * An error whose own class is the runtime's, a driver's or a library's: a failure, whichever
- * listed class it is also an instance of.
+ * listed class it is also an instance of. Those whose classes are not exported (or are minified)
+ * are told by the fields they set, so an adopter's own class that merely shares a generic name
+ * (a `TimeoutError` of the domain's) stays theirs.
  */
 export function isForeignError(error: unknown): boolean {
   if (typeof error !== "object" || error === null) return true;
-  const own = (error as { constructor?: unknown }).constructor;
-  if (isForeignErrorClass(own)) return true;
-  const name = (error as { name?: unknown }).name;
-  if (typeof name === "string" && (FOREIGN_NAMES.has(name) || /^PrismaClient\w*Error$/.test(name))) return true;
+  if (isForeignErrorClass((error as { constructor?: unknown }).constructor)) return true;
   if (typeof DOMException !== "undefined" && error instanceof DOMException) return true;
-  // A PostgreSQL error as node-postgres and PGlite make it (PGlite's class name is minified away).
-  const fields = error as { severity?: unknown; code?: unknown };
-  return name === "error" && typeof fields.severity === "string" && typeof fields.code === "string";
+  const { name, code, severity, errno, syscall } = error as Record<string, unknown>;
+  if (typeof name === "string" && PRISMA_NAME.test(name)) return true;
+  // A PostgreSQL error as node-postgres and PGlite make it (their DatabaseError says `name: "error"`).
+  if (name === "error" && typeof severity === "string" && typeof code === "string") return true;
+  // Node's system call errors (a socket reset, a refused connection), aborts and assertions.
+  if (typeof errno === "number" && typeof syscall === "string") return true;
+  if ((name === "AbortError" && code === "ABORT_ERR") || (name === "AssertionError" && code === "ERR_ASSERTION")) return true;
+  // undici's (behind fetch): a connect, headers or body timeout, a socket closed.
+  return typeof code === "string" && code.startsWith("UND_ERR_");
 }
 
 /**
@@ -93,14 +78,12 @@ export function answeringClasses(declared: readonly ErrorClass[], defaults: read
 /**
  * The class `error` answers as, among a mutation's answering classes (see answeringClasses): its
  * own when listed, else the first listed class it is an instance of (as @pothos/plugin-errors
- * picks the union member), unless its own class is a foreign one; undefined for a failure.
+ * picks the union member); undefined for a failure, and always for a foreign error (node-postgres'
+ * DatabaseError, say, even when an adopter lists that very class).
  */
 export function answerClassOf(error: unknown, classes: readonly ErrorClass[]): ErrorClass | undefined {
-  if (!(error instanceof Error)) return undefined;
-  const own = classes.find((candidate) => error.constructor === candidate);
-  if (own) return own;
-  if (isForeignError(error)) return undefined;
-  return classes.find((candidate) => error instanceof candidate);
+  if (!(error instanceof Error) || isForeignError(error)) return undefined;
+  return classes.find((candidate) => error.constructor === candidate) ?? classes.find((candidate) => error instanceof candidate);
 }
 
 /**

@@ -4,6 +4,7 @@ import SchemaBuilder from "@pothos/core";
 import ErrorsPlugin from "@pothos/plugin-errors";
 import { createYoga } from "graphql-yoga";
 import { describe, expect, test } from "vitest";
+import { answerClassOf, answeringClasses } from "../src/answers.ts";
 import type { Context, Queryable } from "./example/schema.ts";
 import { call, type ExampleServer } from "./example/server.ts";
 import { forEachDriver, newTenant, recordsOf, todosOf } from "./helpers/example.ts";
@@ -220,5 +221,43 @@ describe("a builder that would break the promise is refused", () => {
     expect(() => builder.idempotentMutationField("addList", field({ types: [PrismaClientKnownRequestError] }) as never)).toThrow(
       /lists PrismaClientKnownRequestError/,
     );
+  });
+});
+
+describe("which thrown errors are answers", () => {
+  // What defaultTypes: [Error, AppError] leaves: AppError alone.
+  const classes = answeringClasses([], [Error, TypeError, AppError]);
+
+  test("defaultTypes keep only domain classes, subclasses first", () => {
+    expect(classes).toEqual([AppError]);
+    expect(answeringClasses([ListNotFoundError], [AppError, Error])).toEqual([ListNotFoundError, AppError]);
+  });
+
+  test("a declared class, or a subclass of one, answers; a domain class that is not listed does not", () => {
+    expect(answerClassOf(new ListNotFoundError("x"), classes)).toBe(AppError);
+    expect(answerClassOf(new (class Other extends Error {})(), classes)).toBeUndefined();
+  });
+
+  test("the runtime's, the drivers' and Prisma's own errors never answer, even under a listed class", () => {
+    // Each made an instance of a listed class, as a subclass or a copy of a library could make it.
+    const under = <T extends object>(fields: T) => Object.assign(new AppError("x"), fields);
+    const foreign = [
+      new Error("bug"),
+      new TypeError("fetch failed", { cause: under({ code: "UND_ERR_CONNECT_TIMEOUT" }) }),
+      new RangeError("x"),
+      new AggregateError([]),
+      new DOMException("The operation was aborted", "AbortError"),
+      new DOMException("The operation timed out", "TimeoutError"),
+      under({ name: "error", severity: "ERROR", code: "22012" }),
+      under({ name: "PrismaClientKnownRequestError", code: "P2002" }),
+      under({ name: "DriverAdapterError" }),
+      under({ errno: -104, syscall: "read", code: "ECONNRESET" }),
+      under({ name: "AbortError", code: "ABORT_ERR" }),
+      under({ code: "UND_ERR_HEADERS_TIMEOUT" }),
+    ];
+    for (const error of foreign) expect([error, answerClassOf(error, classes)]).toEqual([error, undefined]);
+    // A class of the adopter's that shares a generic name stays theirs.
+    class TimeoutError extends AppError {}
+    expect(answerClassOf(new TimeoutError("slow"), classes)).toBe(AppError);
   });
 });
