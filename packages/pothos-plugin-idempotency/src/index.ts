@@ -2,6 +2,7 @@ import "./global-types.ts";
 import "./schema-builder.ts";
 import SchemaBuilder from "@pothos/core";
 import type { IdempotencyDriver } from "./driver.ts";
+import { assertPostgres } from "./engines.ts";
 import { IdempotentExecutor } from "./executor.ts";
 import { OutcomeCache } from "./outcome-cache.ts";
 import { OutcomeCipher } from "./outcome-cipher.ts";
@@ -24,6 +25,7 @@ export {
   type TimeoutSettings,
   timeoutSettings,
 } from "./driver.ts";
+export { MIN_POSTGRES_MAJOR, SUPPORTED_ENGINES } from "./engines.ts";
 export { type ErrorOutcome, withOutcome } from "./error-outcome.ts";
 export {
   clientMutationIdInUse,
@@ -84,7 +86,10 @@ export interface IdempotencyOptions<Tx = unknown> {
 
 /** What `createIdempotency` makes: the runner the builder option takes, and the tables' upkeep. */
 export interface Idempotency extends IdempotentExecutor {
-  /** Creates the tables (and indexes) if they are missing. The same SQL ships as `sql/schema.sql`. */
+  /**
+   * Checks the database is PostgreSQL (see SUPPORTED_ENGINES), then creates the tables (and
+   * indexes) if they are missing. The same SQL ships as `sql/schema.sql`.
+   */
   ensureSchema(): Promise<void>;
   readonly tables: TableLayout;
   readonly ttlMs: number;
@@ -123,6 +128,7 @@ export function createIdempotency<Tx>(options: IdempotencyOptions<Tx>): Idempote
     tables,
     ttlMs,
     async ensureSchema() {
+      await assertPostgres((text) => driver.query(text));
       for (const statement of schemaSql(tables).split(";\n")) {
         if (statement.trim()) await driver.query(statement);
       }
