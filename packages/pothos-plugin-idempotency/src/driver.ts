@@ -1,3 +1,5 @@
+import type { ValueClass } from "./typed-json.ts";
+
 /** The rows each statement of a script returned, in order. */
 export type ScriptResult = Record<string, unknown>[][];
 
@@ -84,6 +86,8 @@ export interface IdempotencyDriver<Tx = unknown> {
    * `ensureSchema()` and `verify()`; a driver also refuses at its first attempt.
    */
   verify?(): Promise<void>;
+  /** Classes of the values its client returns that outcomes must keep (Prisma's Decimal), besides `createIdempotency`'s `values`. */
+  readonly values?: readonly ValueClass[];
 }
 
 export function sqlValue(value: SqlValue, literal: (text: string) => string): string {

@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { answerClassOf } from "./answers.ts";
 import { isRetryableConflict } from "./database-errors.ts";
 import type { IdempotencyDriver, OpenTransaction } from "./driver.ts";
 import { commitFailed } from "./error-outcome.ts";
 import { clientMutationIdInUse, clientMutationIdReused, databaseBusy } from "./errors.ts";
 import { differingFields } from "./fingerprint.ts";
 import type { OutcomeCache } from "./outcome-cache.ts";
-import { answeringClass, type Outcome, type OutcomeCodec, type SealedOutcome } from "./outcome-codec.ts";
+import type { Outcome, OutcomeCodec, SealedOutcome } from "./outcome-codec.ts";
 import type { PendingCounts } from "./pending-counts.ts";
 import { type Claim, type RecordRef, type RecordStore, type SweepResult, slotOf } from "./record-store.ts";
 import type {
@@ -299,7 +300,7 @@ export class IdempotentExecutor implements MutationRunner {
 
   /** An error this mutation declares: an answer to store, not a failure. */
   private isExpected(error: unknown, request: IdempotentRequest): error is Error {
-    return answeringClass(error, request.errorClasses) !== undefined;
+    return answerClassOf(error, request.errorClasses) !== undefined;
   }
 
   /** Waits for this process' own attempt at the key, with the same input; its outcome once stored. */

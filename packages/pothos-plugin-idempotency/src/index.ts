@@ -2,6 +2,7 @@ import "./global-types.ts";
 import "./schema-builder.ts";
 import SchemaBuilder from "@pothos/core";
 import type { IdempotencyDriver } from "./driver.ts";
+import { assertPostgres } from "./engines.ts";
 import { IdempotentExecutor } from "./executor.ts";
 import { OutcomeCache } from "./outcome-cache.ts";
 import { OutcomeCipher } from "./outcome-cipher.ts";
@@ -25,6 +26,7 @@ export {
   type TimeoutSettings,
   timeoutSettings,
 } from "./driver.ts";
+export { MIN_POSTGRES_MAJOR, SUPPORTED_ENGINES } from "./engines.ts";
 export { type ErrorOutcome, withOutcome } from "./error-outcome.ts";
 export {
   clientMutationIdInUse,
@@ -104,14 +106,15 @@ export interface IdempotencyOptions<Tx = unknown> {
 /** What `createIdempotency` makes: the runner the builder option takes, and the tables' upkeep. */
 export interface Idempotency extends IdempotentExecutor {
   /**
-   * Creates the tables (and indexes) if they are missing, after `verify()`. The same SQL ships as
-   * `sql/schema.sql`.
+   * Runs `verify()`, then creates the tables (and indexes) if they are missing. The same SQL ships
+   * as `sql/schema.sql`.
    */
   ensureSchema(): Promise<void>;
   /**
-   * Refuses, with an error naming the fix, a setup under which an attempt's queries would not all
-   * run in its transaction (see the driver's `verify`). Call it at start when the tables are
-   * migrated otherwise; the first attempt refuses such a setup too.
+   * Refuses, with an error naming the fix, a setup the plugin cannot keep its promise on: a
+   * database that is not PostgreSQL (see SUPPORTED_ENGINES), or one under which an attempt's
+   * queries would not all run in its transaction (see the driver's `verify`). Call it at start
+   * when the tables are migrated otherwise.
    */
   verify(): Promise<void>;
   readonly tables: TableLayout;
@@ -151,10 +154,11 @@ export function createIdempotency<Tx>(options: IdempotencyOptions<Tx>): Idempote
     tables,
     ttlMs,
     async verify() {
+      await assertPostgres((text) => driver.query(text));
       await driver.verify?.();
     },
     async ensureSchema() {
-      await driver.verify?.();
+      await this.verify();
       for (const statement of schemaSql(tables).split(";\n")) {
         if (statement.trim()) await driver.query(statement);
       }
@@ -168,8 +172,7 @@ export function createIdempotency<Tx>(options: IdempotencyOptions<Tx>): Idempote
  */
 function valueClasses(options: { driver: object; values?: readonly ValueClass[] }): ValueClass[] {
   const own = options.values ?? [];
-  // The driver interface may carry `values`; read without requiring it of every driver.
-  const fromDriver = (options.driver as { values?: readonly ValueClass[] }).values ?? [];
+  const fromDriver = (options.driver as IdempotencyDriver).values ?? [];
   const taken = new Set(own.map((value) => value.name));
   return [...own, ...fromDriver.filter((value) => !taken.has(value.name))];
 }

@@ -1,10 +1,11 @@
 import SchemaBuilder, { PothosSchemaError, type SchemaTypes, type TypeParam } from "@pothos/core";
 import { GraphQLError, type GraphQLOutputType, type GraphQLResolveInfo, isObjectType } from "graphql";
 import { v5 as uuidv5 } from "uuid";
+import { answerClassOf, answeringClasses, isForeignErrorClass, markedFailure } from "./answers.ts";
 import { assertValidClientMutationId } from "./client-mutation-id.ts";
 import { outcomeOfFailure } from "./error-outcome.ts";
 import { fingerprintOf } from "./fingerprint.ts";
-import { answeringClass, type ErrorClass, errorClassKey } from "./outcome-codec.ts";
+import { type ErrorClass, errorClassKey } from "./outcome-codec.ts";
 import { requestState } from "./request-state.ts";
 import { whyNotShowable } from "./showable.ts";
 import type { IdempotencyPluginOptions, IdempotentMutationFieldOptions, OutputFieldTypes } from "./types.ts";
@@ -25,12 +26,29 @@ interface Spec {
 schemaBuilderProto.idempotentMutationField = function idempotentMutationField(name, options) {
   const plugin = this.options.idempotency;
   if (!plugin) throw new PothosSchemaError(`${name}: idempotentMutationField needs the builder's \`idempotency\` option`);
+  const plugins: readonly string[] = this.options.plugins ?? [];
+  // Without it this field's failures, shown as data by a broad errors.defaultTypes, would read as stored answers.
+  if (!plugins.includes("idempotency")) {
+    throw new PothosSchemaError(
+      `${name}: idempotentMutationField requires the idempotency plugin to be installed: add IdempotencyPlugin (the default export of @onceql/pothos-plugin-idempotency) to the builder's plugins`,
+    );
+  }
   const typeName = name[0]!.toUpperCase() + name.slice(1);
   const declared = options.errors?.types ?? [];
-  const defaults = ((this.options as { errors?: { defaultTypes?: ErrorClass[] } }).errors?.defaultTypes ?? []).filter(
-    (errorClass) => !declared.includes(errorClass),
-  );
-  const errorClasses = [...declared, ...defaults];
+  const defaults = (this.options as { errors?: { defaultTypes?: ErrorClass[] } }).errors?.defaultTypes ?? [];
+  // Without the errors plugin there is no union: a declared error would surface as a top-level error, yet be stored.
+  if ((declared.length || defaults.length) && !plugins.includes("errors")) {
+    throw new PothosSchemaError(
+      `${name}: errors (${[...declared, ...defaults].map((errorClass) => errorClass.name).join(", ")}) require @pothos/plugin-errors to be installed: add ErrorsPlugin to the builder's plugins`,
+    );
+  }
+  const foreign = declared.find(isForeignErrorClass);
+  if (foreign) {
+    throw new PothosSchemaError(
+      `${name} lists ${foreign.name} in errors.types: a runtime's or driver's own error is a failure, never an answer to store for the key. Declare an error class of your own`,
+    );
+  }
+  const errorClasses = answeringClasses(declared, defaults);
   // A stored error is revived by its code: two classes with one code could not be told apart.
   const codes = errorClasses.map(errorClassKey);
   const repeated = codes.find((code, index) => codes.indexOf(code) !== index);
@@ -68,7 +86,7 @@ schemaBuilderProto.idempotentMutationField = function idempotentMutationField(na
     errorClasses,
     run: options.run as Spec["run"],
     errorTypeName: (error) => {
-      const errorClass = answeringClass(error, errorClasses);
+      const errorClass = answerClassOf(error, errorClasses);
       if (!errorClass) return undefined;
       try {
         return configStore.getTypeConfig(errorClass as never).name;
@@ -140,11 +158,13 @@ async function resolveIdempotent(
   } catch (error) {
     // An error of the stored outcome is answered as data; any other failure left nothing of the
     // key, unless it was the commit's reply that was lost.
-    if (!state.log.some((entry) => entry.field === field)) state.failures.set(field, outcomeOfFailure(error));
+    if (state.log.some((entry) => entry.field === field)) throw error;
+    state.failures.set(field, outcomeOfFailure(error));
     if (error instanceof GraphQLError && typeof error.extensions.code === "string") {
       status = error.extensions.code.replace(/^IDEMPOTENCY_KEY_/, "");
     }
-    throw error;
+    // A declared error refused before anything ran (by prepareInput) is shown as data, as always.
+    throw answerClassOf(error, spec.errorClasses) ? error : markedFailure(error);
   } finally {
     plugin.onMutation?.(
       {
@@ -166,7 +186,7 @@ async function resolveIdempotent(
  * stays free, and once the bug is fixed the same key runs again.
  */
 async function unlessUnshowable(error: unknown, spec: Spec, ctx: object, info: GraphQLResolveInfo): Promise<unknown> {
-  if (!(error instanceof Error) || !answeringClass(error, spec.errorClasses)) return error;
+  if (!(error instanceof Error) || !answerClassOf(error, spec.errorClasses)) return error;
   // The member of the result union it is shown as: the errors plugin resolves it from the error's
   // class (its object types need no isTypeOf), so it is looked up here the same way.
   const name = spec.errorTypeName(error);

@@ -108,8 +108,10 @@ export interface IdempotentMutationFieldOptions<
   /** The payload's fields and their types; `clientMutationId` is added. */
   outputFields: Payload;
   /**
-   * The errors that are answers (`@pothos/plugin-errors`): members of the `NameResult` union,
-   * stored and replayed like a payload. The builder's `errors.defaultTypes` are answers too.
+   * The errors that are answers (`@pothos/plugin-errors`, which must be installed): members of
+   * the `NameResult` union, stored and replayed like a payload, with their subclasses. The
+   * builder's `errors.defaultTypes` are answers too, except `Error` and the runtime's and drivers'
+   * own classes: an error of those is a failure (NOT_STORED, the key freed), whatever lists it.
    */
   errors?: { types?: ErrorClass[] };
   /** The payload holds a secret: its stored outcome (and input) is encrypted at rest. */

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { type IdempotencyDriver, localSettings, type PgPoolClient, PgScriptTransaction } from "../driver.ts";
+import { assertNodePostgresPool } from "../engines.ts";
 import { DatabaseContinuity } from "./continuity.ts";
 
 export { DatabaseContinuity } from "./continuity.ts";
@@ -40,6 +41,8 @@ export interface PgDriverOptions {
  * runs in BEGIN ... COMMIT on it; a mutation's `tx` is that `pg.PoolClient`.
  */
 export function pgDriver(pool: pg.Pool, options: PgDriverOptions = {}): IdempotencyDriver<pg.PoolClient> {
+  assertNodePostgresPool(pool);
+  if (options.bookkeeping) assertNodePostgresPool(options.bookkeeping, "bookkeeping pool");
   const bookkeeping = options.bookkeeping ?? pool;
   let settings: string[] = [];
   const continuity = new DatabaseContinuity();

@@ -21,6 +21,9 @@ import {
   sendOrRollBack,
 } from "../driver.ts";
 import { UnsupportedSetupError } from "../errors.ts";
+import { prismaValues } from "./prisma-values.ts";
+
+export { type DecimalConstructor, type DecimalLike, isDecimal, prismaValues } from "./prisma-values.ts";
 
 /** What of a Prisma client the driver uses: the raw-query method every client (and extended client) has. */
 export interface PrismaClientLike {
@@ -128,6 +131,8 @@ export function prismaDriver<Client extends PrismaClientLike>(options: PrismaDri
         return { rows: await outside.$queryRawUnsafe<Row[]>(text, ...params) };
       }),
     onDiscontinuity: options.onDiscontinuity,
+    // A Decimal column's value, in a payload or an error, replays as Prisma's Decimal.
+    values: prismaValues(),
     // A client not built on the adapter it is given is refused before anything relies on it.
     verify: async () => clients.give(await clients.take()),
   };
