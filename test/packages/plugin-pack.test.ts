@@ -42,7 +42,7 @@ const PEERS = ["@pothos/core", "@pothos/plugin-errors", "graphql", "graphql-yoga
 const TYPES = ["@types/pg"];
 const DEPENDENCIES = ["canonicalize", "lru-cache", "uuid"];
 /** Optional peers, for drivers and metrics the quick start does not use: nothing must pull them in. */
-const OPTIONAL_PEERS = ["@electric-sql/pglite", "@prisma/driver-adapter-utils", "prom-client"];
+const OPTIONAL_PEERS = ["@electric-sql/pglite", "@prisma/client", "@prisma/driver-adapter-utils", "prom-client"];
 
 /** The README's quick start, as the tarball ships it. */
 function readmeQuickStart(): string {

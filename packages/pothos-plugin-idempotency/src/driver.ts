@@ -179,6 +179,17 @@ export function localSettings(settings: TimeoutSettings): string[] {
 }
 
 /**
+ * What an attempt sets for itself when the pool's sessions carry nothing (see `configure`): a
+ * duplicate waits `lockTimeoutMs` for the key's lock, a statement runs no longer than the lease,
+ * and a client silent inside its transaction is cut off after `idleMs` (default a third of the
+ * lease, at least 5 s), which frees what it held.
+ */
+export function attemptSettings(settings: { lockTimeoutMs: number; leaseMs: number }, idleMs?: number): string[] {
+  const idle = idleMs ?? Math.max(5_000, Math.round(settings.leaseMs / 3));
+  return localSettings({ lockTimeoutMs: settings.lockTimeoutMs, statementTimeoutMs: settings.leaseMs, idleInTransactionTimeoutMs: idle });
+}
+
+/**
  * An attempt on a pooled node-postgres connection of its own, whose BEGIN goes out with the first
  * script (no round trip of its own). The mutation's queries, made inside `run`, go to `enter`,
  * which gives them this connection (the client itself, or a Prisma client bound to it).

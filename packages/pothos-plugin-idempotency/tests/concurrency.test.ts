@@ -1,19 +1,18 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { expect, test } from "vitest";
 import { CREATE_TODO, call, exampleServer } from "./example/server.ts";
-import { forEachDriver, newTenant, recordsOf, todosOf } from "./helpers/example.ts";
+import { forEachDriver, newTenant, onPostgres, recordsOf, todosOf } from "./helpers/example.ts";
 
 const DUPLICATES = 20;
 
 forEachDriver((db, kind) => {
-  test(`${DUPLICATES} concurrent duplicates${kind === "postgres" ? " on two servers" : ""}: one row, one EXECUTED, the rest REPLAYED`, async () => {
+  test(`${DUPLICATES} concurrent duplicates${onPostgres(kind) ? " on two servers" : ""}: one row, one EXECUTED, the rest REPLAYED`, async () => {
     // The first attempt lingers inside its transaction, so that every duplicate arrives while it runs.
     const hooks = { afterInsert: () => sleep(150) };
     // PostgreSQL: two runners with pools of their own over one database stand for two servers.
-    const servers =
-      kind === "postgres"
-        ? [exampleServer(await db().runner({ waitMs: 30_000 }), hooks), exampleServer(await db().runner({ waitMs: 30_000 }), hooks)]
-        : [exampleServer(await db().runner({ waitMs: 30_000 }), hooks)];
+    const servers = onPostgres(kind)
+      ? [exampleServer(await db().runner({ waitMs: 30_000 }), hooks), exampleServer(await db().runner({ waitMs: 30_000 }), hooks)]
+      : [exampleServer(await db().runner({ waitMs: 30_000 }), hooks)];
     const tenant = newTenant();
     const variables = { input: { clientMutationId: "race-1", title: "Only once" } };
 
@@ -47,7 +46,7 @@ forEachDriver((db, kind) => {
       },
     };
     const first = exampleServer(await db().runner({ waitMs: 200 }), hooks);
-    const second = kind === "postgres" ? exampleServer(await db().runner({ waitMs: 200 }), hooks) : first;
+    const second = onPostgres(kind) ? exampleServer(await db().runner({ waitMs: 200 }), hooks) : first;
     const tenant = newTenant();
     const variables = { input: { clientMutationId: "slow-1", title: "Slow" } };
     const running = call(first, tenant, CREATE_TODO, variables);

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { type IdempotencyDriver, localSettings, type PgPoolClient, PgScriptTransaction } from "../driver.ts";
+import { attemptSettings, type IdempotencyDriver, type PgPoolClient, PgScriptTransaction } from "../driver.ts";
 import { assertNodePostgresPool } from "../engines.ts";
 import { DatabaseContinuity } from "./continuity.ts";
 
@@ -51,8 +51,7 @@ export function pgDriver(pool: pg.Pool, options: PgDriverOptions = {}): Idempote
     shared: true,
     configure({ lockTimeoutMs, leaseMs }) {
       if (options.sessionSettings) return;
-      const idle = options.idleInTransactionTimeoutMs ?? Math.max(5_000, Math.round(leaseMs / 3));
-      settings = localSettings({ lockTimeoutMs, statementTimeoutMs: leaseMs, idleInTransactionTimeoutMs: idle });
+      settings = attemptSettings({ lockTimeoutMs, leaseMs }, options.idleInTransactionTimeoutMs);
     },
     async begin() {
       const client = await pool.connect();

@@ -8,6 +8,7 @@ import type {
   Transaction,
 } from "@prisma/driver-adapter-utils";
 import {
+  attemptSettings,
   type IdempotencyDriver,
   inlineCall,
   type OpenTransaction,
@@ -51,8 +52,9 @@ export interface PrismaDriverOptions<Client extends PrismaClientLike> {
   pooler?: "session" | "transaction";
   /**
    * Statements each attempt sends right after BEGIN, in its first script (no round trip of its
-   * own): its `SET LOCAL` timeouts, e.g. `localSettings({ lockTimeoutMs, statementTimeoutMs,
-   * idleInTransactionTimeoutMs })`. None by default: then give the pool's sessions those settings.
+   * own). By default its `SET LOCAL` timeouts, as `pgDriver` sets them: lock_timeout = `waitMs`,
+   * statement_timeout = `leaseMs`, idle_in_transaction_session_timeout = a third of `leaseMs` (at
+   * least 5 s). `[]` when the pool's sessions carry them already.
    */
   settings?: readonly string[];
   /**
@@ -94,8 +96,12 @@ export function prismaDriver<Client extends PrismaClientLike>(options: PrismaDri
   };
   const clients = new AttemptClients(options.client, factory);
   let outside: Client | undefined;
+  let settings = options.settings ?? [];
   return {
     shared: kind === "postgresql",
+    configure(bounds) {
+      if (!options.settings) settings = attemptSettings(bounds);
+    },
     async begin() {
       // The client first: a new one is checked before any connection is held for it.
       const client = await clients.take();
@@ -111,7 +117,7 @@ export function prismaDriver<Client extends PrismaClientLike>(options: PrismaDri
         if (kind === "postgresql") {
           return await openPgTransaction(adapter, client, release, {
             prepare: options.pooler !== "transaction",
-            settings: options.settings ?? [],
+            settings,
             onQuery,
           });
         }

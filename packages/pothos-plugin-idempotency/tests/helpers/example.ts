@@ -3,12 +3,54 @@ import { PGlite } from "@electric-sql/pglite";
 import { createIdempotency, type Idempotency, type IdempotencyOptions } from "@onceql/pothos-plugin-idempotency";
 import { pgDriver } from "@onceql/pothos-plugin-idempotency/pg";
 import { pgliteDriver } from "@onceql/pothos-plugin-idempotency/pglite";
+import { type PrismaClientLike, prismaDriver } from "@onceql/pothos-plugin-idempotency/prisma";
+import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
+import { PrismaPGlite } from "pglite-prisma-adapter";
 import { afterAll, beforeAll, describe } from "vitest";
-import { TODOS_SQL } from "../example/schema.ts";
+// Any generated Prisma client runs raw SQL on any database: the example's statements go through it
+// as `$queryRawUnsafe`, which is what binds them (or not) to the attempt.
+import { PrismaClient } from "../../../../src/generated/prisma/client.ts";
+import { type Queryable, TODOS_SQL } from "../example/schema.ts";
 import { createPostgresDatabase, postgresAvailable } from "./postgres.ts";
 
-export type DriverKind = "pglite" | "postgres";
+/** `prisma` and `prisma-pglite`: prismaDriver over @prisma/adapter-pg and pglite-prisma-adapter. */
+export type DriverKind = "pglite" | "postgres" | "prisma" | "prisma-pglite";
+
+const KINDS: readonly DriverKind[] = ["pglite", "postgres", "prisma", "prisma-pglite"];
+
+/** Kinds on PostgreSQL: several runners over one database are several servers. */
+export const onPostgres = (kind: DriverKind): boolean => kind === "postgres" || kind === "prisma";
+
+/**
+ * prismaDriver as the example uses it: its `tx` (a Prisma client bound to the attempt) answering
+ * the example's `query(text, params)` through `$queryRawUnsafe`, every other call passed through.
+ */
+function prismaExampleDriver(driver: IdempotencyOptions<PrismaClientLike>["driver"]): IdempotencyOptions["driver"] {
+  const queryable = (client: PrismaClientLike): Queryable => ({
+    query: async (text, params = []) => ({ rows: await client.$queryRawUnsafe<unknown[]>(text, ...params) }),
+  });
+  return {
+    ...driver,
+    configure: (bounds) => driver.configure?.(bounds),
+    verify: () => driver.verify?.() ?? Promise.resolve(),
+    async begin() {
+      const t = await driver.begin();
+      return {
+        send: (script) => t.send(script),
+        query: (text, values) => t.query(text, values),
+        literal: (value) => t.literal(value),
+        call: (statement, values) => t.call(statement, values),
+        get sendAhead() {
+          return t.sendAhead;
+        },
+        run: (work) => t.run((client) => work(queryable(client))),
+        commit: (script) => t.commit(script),
+        rollback: () => t.rollback(),
+      };
+    },
+  };
+}
 
 export type RunnerOptions = Omit<IdempotencyOptions, "driver">;
 
@@ -32,10 +74,13 @@ export async function openExampleDatabase(kind: DriverKind): Promise<ExampleData
   let makeDriver: () => IdempotencyOptions["driver"];
   let closeDatabase: () => Promise<void>;
   let name: string | undefined;
-  if (kind === "pglite") {
+  if (kind === "pglite" || kind === "prisma-pglite") {
     const db = new PGlite();
     sql = async (text, params) => (await db.query(text, params)).rows;
-    makeDriver = () => pgliteDriver(db) as IdempotencyOptions["driver"];
+    makeDriver = () =>
+      kind === "pglite"
+        ? (pgliteDriver(db) as IdempotencyOptions["driver"])
+        : prismaExampleDriver(prismaDriver({ adapter: new PrismaPGlite(db), client: (adapter) => new PrismaClient({ adapter }) }));
     closeDatabase = () => db.close();
   } else {
     const database = await createPostgresDatabase();
@@ -53,7 +98,8 @@ export async function openExampleDatabase(kind: DriverKind): Promise<ExampleData
       // Pipelining (node-postgres' `pipeline`): createTodo, all of whose effects are statements,
       // sends its first statement behind its key's claim (see onlyDatabaseEffects).
       const pool = newPool(12, { pipeline: true });
-      return pgDriver(pool) as IdempotencyOptions["driver"];
+      if (kind === "postgres") return pgDriver(pool) as IdempotencyOptions["driver"];
+      return prismaExampleDriver(prismaDriver({ adapter: new PrismaPg(pool), client: (adapter) => new PrismaClient({ adapter }) }));
     };
     closeDatabase = database.drop;
   }
@@ -83,8 +129,8 @@ export async function openExampleDatabase(kind: DriverKind): Promise<ExampleData
  * file's own (skipped, loudly, where PostgreSQL is unreachable; failed instead in CI).
  */
 export function forEachDriver(body: (db: () => ExampleDatabase, kind: DriverKind) => void): void {
-  for (const kind of ["pglite", "postgres"] as const) {
-    describe.skipIf(kind === "postgres" && !postgresAvailable)(kind, () => {
+  for (const kind of KINDS) {
+    describe.skipIf(onPostgres(kind) && !postgresAvailable)(kind, () => {
       let database: ExampleDatabase | undefined;
       beforeAll(async () => {
         database = await openExampleDatabase(kind);
