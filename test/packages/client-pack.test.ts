@@ -28,6 +28,7 @@ const stage = path.join(root, "stage");
 const packs = path.join(root, "packs");
 const project = path.join(root, "project");
 const installed = path.join(project, "node_modules/@onceql/client");
+const peersProject = path.join(root, "project-with-peers");
 
 /** The last line a script printed, as JSON. */
 function lastJson(ran: Ran): Record<string, unknown> {
@@ -110,6 +111,41 @@ function readmeQuickStart(): string {
   return `${block}\ndeclare const process: { env: Record<string, string | undefined> };\n`;
 }
 
+const SUBPATHS = ["apollo", "urql", "fetch"] as const;
+
+/** The subpaths' clients: optional peers, installed only in the second project, at the repository's versions. */
+const OPTIONAL_PEERS = { "@apollo/client": "", rxjs: "", "@urql/core": "", wonka: "", "relay-runtime": "" };
+
+/** Each subpath from the tarball in Node, each against the app: a mutation sent without a key comes back keyed. */
+const SUBPATHS_MJS = `import { ApolloClient, ApolloLink, gql, HttpLink, InMemoryCache } from "@apollo/client";
+import { createIdempotencyLink } from "@onceql/client/apollo";
+import { idempotentFetch } from "@onceql/client/fetch";
+import { idempotencyExchange } from "@onceql/client/urql";
+import { Client, fetchExchange } from "@urql/core";
+import { GraphQLClient } from "graphql-request";
+
+const url = process.env.ONCEQL_URL;
+const headers = { authorization: \`Bearer \${process.env.ONCEQL_TOKEN}\` };
+const mutation = "mutation M($input: CreateIdentityInput!) { createIdentity(input: $input) { __typename ... on CreateIdentityPayload { clientMutationId } } }";
+const keyOf = (data) => data?.createIdentity?.clientMutationId;
+
+const apollo = new ApolloClient({
+  cache: new InMemoryCache(),
+  link: ApolloLink.from([createIdempotencyLink(), new HttpLink({ uri: url, headers })]),
+});
+const viaApollo = await apollo.mutate({ mutation: gql(mutation), variables: { input: { externalId: "pack-apollo" } } });
+const urql = new Client({ url, fetchOptions: { headers }, exchanges: [idempotencyExchange(), fetchExchange] });
+const viaUrql = await urql.mutation(mutation, { input: { externalId: "pack-urql" } }).toPromise();
+const viaFetch = await new GraphQLClient(url, { headers, fetch: idempotentFetch() }).rawRequest(mutation, { input: { externalId: "pack-fetch" } });
+console.log(
+  JSON.stringify({
+    resolved: ["apollo", "urql", "fetch"].map((subpath) => import.meta.resolve(\`@onceql/client/\${subpath}\`)),
+    keys: [keyOf(viaApollo.data), keyOf(viaUrql.data), keyOf(viaFetch.data)],
+    status: viaApollo.extensions?.idempotency?.[0]?.status,
+  }),
+);
+`;
+
 /** Names that would mean the server (or part of it) came along with the client. */
 const SERVER_PACKAGES = /prisma|pglite|pino|pothos|yoga|graphql-armor|pg$|^pg-|onceql$|pothos-plugin-idempotency/;
 
@@ -156,18 +192,20 @@ let app: TestApp;
 let env: NodeJS.ProcessEnv;
 let install: Ran;
 let packedFiles: string[];
+let tarball: string;
 const timings: Record<string, number> = {};
 
 async function packAndInstall() {
   const pack = await packStaged({ packageDir, entries: ["package.json", "README.md", "tsconfig.build.json", "src"], stage, packs });
   timings.pack = pack.ms;
   packedFiles = pack.files.map((file) => file.path).sort();
+  tarball = pack.tarball;
   install = await installInto(project, "onceql-client-consumer", [pack.tarball, `graphql@${versionInRoot("graphql")}`], 150_000);
   timings.install = install.ms;
 }
 
 beforeAll(async () => {
-  for (const dir of [stage, packs, project]) mkdirSync(dir);
+  for (const dir of [stage, packs, project, peersProject]) mkdirSync(dir);
   const started = performance.now();
   [app] = await Promise.all([startTestApp(), packAndInstall()]);
   env = { ONCEQL_URL: `${await app.listen()}/graphql`, ONCEQL_TOKEN: app.token };
@@ -189,8 +227,13 @@ describe("@onceql/client packed with npm pack and installed from the tarball", (
     expect(packedFiles.filter((file) => !["README.md", "package.json"].includes(file) && !file.startsWith("dist/"))).toEqual([]);
     const manifest = JSON.parse(readFileSync(path.join(installed, "package.json"), "utf8"));
     expect(manifest.exports["."]).toMatchObject({ types: "./dist/index.d.ts", default: "./dist/index.js" });
+    for (const subpath of SUBPATHS) {
+      expect(manifest.exports[`./${subpath}`]).toMatchObject({ types: `./dist/${subpath}.d.ts`, default: `./dist/${subpath}.js` });
+    }
     expect(manifest.dependencies).toEqual({ "graphql-request": expect.any(String) });
-    expect(Object.keys(manifest.peerDependencies)).toEqual(["graphql"]);
+    expect(Object.keys(manifest.peerDependencies).sort()).toEqual(["graphql", ...Object.keys(OPTIONAL_PEERS)].sort());
+    expect(Object.keys(manifest.peerDependenciesMeta).sort()).toEqual(Object.keys(OPTIONAL_PEERS).sort());
+    for (const meta of Object.values(manifest.peerDependenciesMeta)) expect(meta).toEqual({ optional: true });
     for (const script of ["preinstall", "install", "postinstall", "prepare"]) expect(manifest.scripts?.[script], script).toBeUndefined();
   });
 
@@ -206,20 +249,35 @@ describe("@onceql/client packed with npm pack and installed from the tarball", (
     expect(found.filter((name) => SERVER_PACKAGES.test(name))).toEqual([]);
   });
 
-  it("needs at runtime only graphql-request, graphql and node: builtins", () => {
+  it("needs at runtime only graphql-request, graphql and node: builtins; each subpath adds only its client", () => {
     const dir = path.join(installed, "dist");
-    const external = new Set<string>();
-    for (const file of readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((name) => /\.[cm]?js$/.test(name))) {
-      const source = readFileSync(path.join(dir, file), "utf8");
-      for (const { fileName: specifier } of ts.preProcessFile(source, true, true).importedFiles) {
-        if (specifier.startsWith(".")) {
-          expect(existsSync(path.resolve(dir, path.dirname(file), specifier)), `${file} imports ${specifier}`).toBe(true);
-        } else {
-          external.add(specifier);
+    const externalsOf = (entry: string) => {
+      const external = new Set<string>();
+      const pending = [entry];
+      const seen = new Set<string>();
+      while (pending.length > 0) {
+        const file = pending.pop()!;
+        if (seen.has(file)) continue;
+        seen.add(file);
+        const source = readFileSync(path.join(dir, file), "utf8");
+        for (const { fileName: specifier } of ts.preProcessFile(source, true, true).importedFiles) {
+          if (!specifier.startsWith(".")) external.add(specifier);
+          else {
+            expect(existsSync(path.resolve(dir, path.dirname(file), specifier)), `${file} imports ${specifier}`).toBe(true);
+            pending.push(path.join(path.dirname(file), specifier));
+          }
         }
       }
-    }
-    expect([...external].filter((specifier) => !specifier.startsWith("node:")).sort()).toEqual(["graphql", "graphql-request"]);
+      return [...external].filter((specifier) => !specifier.startsWith("node:")).sort();
+    };
+    expect(externalsOf("index.js")).toEqual(["graphql", "graphql-request"]);
+    expect(externalsOf("apollo.js")).toEqual(["@apollo/client/errors", "@apollo/client/link", "rxjs"]);
+    expect(externalsOf("urql.js")).toEqual(["@urql/core", "wonka"]);
+    expect(externalsOf("fetch.js")).toEqual(["graphql"]);
+    const all = readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((name) => /\.[cm]?js$/.test(name));
+    expect(all.sort()).toEqual(
+      ["apollo", "client", "fetch", "generated", "index", "keys", "onceql-error", "retry-policy", "urql"].map((name) => `${name}.js`),
+    );
   });
 
   it("a plain .mjs run by node imports @onceql/client, and its second mutation with the same key is a replay", async () => {
@@ -254,5 +312,45 @@ describe("@onceql/client packed with npm pack and installed from the tarball", (
     expect(first).toEqual({ replayed: false, id: expect.any(String) });
     expect(second).toEqual({ ...first, replayed: true });
     expect(output.reused).toEqual({ onceqlError: true, code: "IDEMPOTENCY_KEY_REUSED", outcome: "NOT_STORED" });
+  });
+
+  it("its subpaths, with their clients installed beside it, import and run from the tarball, and their README sections type-check", async () => {
+    const peers = Object.keys(OPTIONAL_PEERS).map((name) => `${name}@${versionInRoot(name)}`);
+    const installedPeers = await installInto(
+      peersProject,
+      "onceql-client-peers",
+      [tarball, `graphql@${versionInRoot("graphql")}`, ...peers],
+      150_000,
+    );
+    timings.installPeers = installedPeers.ms;
+    writeFileSync(path.join(peersProject, "subpaths.mjs"), SUBPATHS_MJS);
+    const ran = await run(process.execPath, ["subpaths.mjs"], { cwd: peersProject, env });
+    const output = lastJson(ran) as { resolved: string[]; keys: string[]; status: string };
+    const dist = path.join(peersProject, "node_modules/@onceql/client/dist");
+    expect(output.resolved).toEqual(SUBPATHS.map((subpath) => `file://${path.join(dist, `${subpath}.js`)}`));
+    expect(output.keys).toEqual([
+      expect.stringMatching(/^[0-9a-f-]{36}$/),
+      expect.stringMatching(/^[0-9a-f-]{36}$/),
+      expect.stringMatching(/^[0-9a-f-]{36}$/),
+    ]);
+    expect(output.status).toBe("EXECUTED");
+
+    const readme = readFileSync(path.join(peersProject, "node_modules/@onceql/client/README.md"), "utf8");
+    const files = (["Apollo Client 4", "urql 5", "Relay, graphql-request"] as const).map((heading, i) => {
+      const block = new RegExp(`### ${heading}[\\s\\S]*?\`\`\`ts\\n([\\s\\S]*?)\`\`\``).exec(readme)?.[1];
+      expect(block, `README.md has a \`\`\`ts block under ### ${heading}`).toBeDefined();
+      const file = `readme-${SUBPATHS[i]}.ts`;
+      writeFileSync(path.join(peersProject, file), `${block}\nexport {};\n`);
+      return file;
+    });
+    // Two of the clients' own declarations fail a strict, skipLibCheck-false check by themselves
+    // (Apollo's dependency @wry/caches imports without extensions under NodeNext; relay-runtime 21
+    // gives Record<T> two arguments): their errors are tolerated, every other file's fail the test.
+    const check = await typeCheckAsConsumer(peersProject, { compilerOptions: { lib: ["ES2022", "DOM"], types: [] }, files }).catch(
+      (error: Error) => ({ stdout: error.message }),
+    );
+    const errors = check.stdout.split("\n").filter((line) => /error TS\d+/.test(line));
+    expect(errors.filter((line) => !/^node_modules\/(@wry\/caches|relay-runtime)\//.test(line))).toEqual([]);
+    for (const subpath of SUBPATHS) expect(check.stdout).toContain(path.join(dist, `${subpath}.d.ts`));
   });
 });

@@ -1,7 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { GraphQLClient } from "graphql-request";
 import { getSdk } from "./generated.ts";
-import { OnceqlError, retryDecision } from "./retry-policy.ts";
+import { newKey } from "./keys.ts";
+import { attemptOf, OnceqlError } from "./onceql-error.ts";
+import { policyOf, type RetryOptions, retryDecision } from "./retry-policy.ts";
 
 type Sdk = ReturnType<typeof getSdk>;
 
@@ -35,20 +37,11 @@ export type OnceqlClient = {
     : (variables: KeyOptional<Parameters<Sdk[K]>[0]>) => Promise<OnceqlResult<DataOf<Sdk[K]>>>;
 };
 
-export interface ClientOptions {
+export interface ClientOptions extends Omit<RetryOptions, "onRetry"> {
   /** The GraphQL endpoint, such as http://127.0.0.1:4000/graphql. */
   url: string;
   /** The workspace token. */
   token: string;
-  /**
-   * Requests per operation, the first included (default 10: with the backoff below, about 20 s of
-   * retrying, long enough for a server killed mid-request to be restarted and answer the retry).
-   */
-  maxAttempts?: number;
-  /** First backoff step; each retry doubles it, with jitter (default 100 ms). */
-  baseDelayMs?: number;
-  /** Longest wait between attempts (default 5 s). */
-  maxDelayMs?: number;
   headers?: Record<string, string>;
   fetch?: typeof fetch;
   /** Called before each retry, for logging. */
@@ -68,11 +61,7 @@ export function createClient(options: ClientOptions): OnceqlClient {
     fetch: options.fetch,
   });
   const sdk = getSdk(client);
-  const policy = {
-    maxAttempts: options.maxAttempts ?? 10,
-    baseDelayMs: options.baseDelayMs ?? 100,
-    maxDelayMs: options.maxDelayMs ?? 5_000,
-  };
+  const policy = policyOf(options);
   const methods = Object.keys(sdk) as (keyof Sdk)[];
   return Object.fromEntries(
     methods.map((operation) => [
@@ -95,7 +84,7 @@ export function createClient(options: ClientOptions): OnceqlClient {
               attempts: attempt,
             };
           } catch (error) {
-            const decision = retryDecision(error, attempt, policy);
+            const decision = retryDecision(attemptOf(error), attempt, policy);
             if (!decision.retry || attempt >= policy.maxAttempts) throw OnceqlError.from(error, { attempts: attempt, clientMutationId });
             options.onRetry?.({ operation: String(operation), attempt, delayMs: decision.delayMs, reason: decision.reason });
             await sleep(decision.delayMs);
@@ -111,5 +100,5 @@ function withKey(variables: Record<string, unknown> | undefined): Record<string,
   const input = variables?.input;
   if (!input || typeof input !== "object" || Array.isArray(input)) return variables;
   if ((input as { clientMutationId?: unknown }).clientMutationId != null) return variables;
-  return { ...variables, input: { ...input, clientMutationId: crypto.randomUUID() } };
+  return { ...variables, input: { ...input, clientMutationId: newKey() } };
 }

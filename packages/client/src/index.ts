@@ -8,4 +8,5 @@
 export { ClientError } from "graphql-request";
 export { type ClientOptions, createClient, type IdempotencyEntry, type OnceqlClient, type OnceqlResult } from "./client.ts";
 export * from "./generated.ts";
-export { type ErrorOutcome, OnceqlError } from "./retry-policy.ts";
+export { OnceqlError } from "./onceql-error.ts";
+export type { ErrorOutcome, RetryInfo, RetryOptions } from "./retry-policy.ts";
