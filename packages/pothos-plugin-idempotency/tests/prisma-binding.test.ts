@@ -136,7 +136,7 @@ for (const [kind, open] of Object.entries(engines)) {
       );
       const tenant = newTenant();
       const failed = await call(server, tenant, ADD_STOCK, { input: { clientMutationId: "k", fail: true } });
-      expect(failed.body.errors[0].extensions.outcome).toBe("NOT_STORED");
+      expect(failed.body.errors?.[0].extensions.outcome).toBe("NOT_STORED");
       expect(await unitsOf(tenant)).toBeUndefined();
       const retried = await call(server, "other", ADD_STOCK, { input: { clientMutationId: "k", fail: false } });
       expect(retried.body.data.addStock.units).toBe(1000);
@@ -150,13 +150,13 @@ for (const [kind, open] of Object.entries(engines)) {
       await expect(idempotency.verify()).rejects.toThrow(/client: \(adapter\) => new PrismaClient\(\{ adapter \}\)/);
       const tenant = newTenant();
       const response = await call(stockServer(idempotency), tenant, ADD_STOCK, { input: { clientMutationId: "k", fail: true } });
-      expect(response.body.errors[0].extensions.outcome).toBe("NOT_STORED");
-      expect(response.body.errors[0].message).toMatch(/did not send its queries through the adapter it was given/);
+      expect(response.body.errors?.[0].extensions.outcome).toBe("NOT_STORED");
+      expect(response.body.errors?.[0].message).toMatch(/did not send its queries through the adapter it was given/);
       expect(await unitsOf(tenant)).toBeUndefined();
       await own.$disconnect();
     });
 
-    test("one client for every attempt is refused: their queries would be batched together", async () => {
+    test("one client for every attempt is refused where attempts run at once: their queries would be batched together", async () => {
       let shared: PrismaClient | undefined;
       const idempotency = createIdempotency({
         driver: prismaDriver({
@@ -168,12 +168,16 @@ for (const [kind, open] of Object.entries(engines)) {
         }),
       });
       const server = stockServer(idempotency);
-      const [first, second] = await Promise.all(
-        [newTenant(), newTenant()].map((tenant) => call(server, tenant, ADD_STOCK, { input: { clientMutationId: "k", fail: false } })),
+      const responses = await Promise.all(
+        Array.from({ length: 6 }, () => newTenant()).map((tenant) =>
+          call(server, tenant, ADD_STOCK, { input: { clientMutationId: "k", fail: false } }),
+        ),
       );
-      // Two attempts at once need two clients, and the second is the first again: refused, nothing stored.
-      const refused = [first!, second!].filter((response) => response.body.errors?.[0]?.extensions?.outcome === "NOT_STORED");
-      expect(refused.length).toBeGreaterThanOrEqual(1);
+      const refused = responses.filter((response) => response.body.errors?.[0]?.extensions?.outcome === "NOT_STORED");
+      // PGlite runs one attempt at a time, so one client serves them all; on PostgreSQL a second
+      // attempt at once needs a client of its own, and is given the first again.
+      if (kind === "pglite") expect(refused).toEqual([]);
+      else expect(refused.length).toBeGreaterThanOrEqual(1);
       await expect(
         createIdempotency({ driver: prismaDriver({ adapter: engine.factory(), client: () => shared! }) }).verify(),
       ).rejects.toThrow(UnsupportedSetupError);

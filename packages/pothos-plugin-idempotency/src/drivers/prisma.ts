@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type {
   ConnectionInfo,
   IsolationLevel,
@@ -103,32 +104,20 @@ export function prismaDriver<Client extends PrismaClientLike>(options: PrismaDri
       if (!options.settings) settings = attemptSettings(bounds);
     },
     async begin() {
-      // The client first: a new one is checked before any connection is held for it.
-      const client = await clients.take();
-      // Back to the others once the attempt has ended, never sooner: until then it is this attempt's alone.
-      let released = false;
-      const release = () => {
-        if (released) return;
-        released = true;
-        clients.give(client);
-      };
-      try {
-        const adapter = await connect();
-        if (kind === "postgresql") {
-          return await openPgTransaction(adapter, client, release, {
-            prepare: options.pooler !== "transaction",
-            settings,
-            onQuery,
-          });
-        }
-        const transaction = new PgliteOpenTransaction(await adapter.startTransaction(), client, release);
-        if (!onQuery) return transaction;
-        onQuery("BEGIN");
-        return reportingStatements(transaction, onQuery);
-      } catch (error) {
-        release();
-        throw error;
+      const adapter = await connect();
+      if (kind === "postgresql") {
+        return openPgTransaction(adapter, clients, { prepare: options.pooler !== "transaction", settings, onQuery });
       }
+      const transaction = await adapter.startTransaction();
+      // A client once the connection is held: never more clients than connections held at once.
+      const bound = await clients.take().catch(async (error: unknown) => {
+        await transaction.rollback().catch(() => {});
+        throw error;
+      });
+      const opened = new PgliteOpenTransaction(transaction, bound, clients.releaser(bound));
+      if (!onQuery) return opened;
+      onQuery("BEGIN");
+      return reportingStatements(opened, onQuery);
     },
     query:
       options.query ??
@@ -181,6 +170,16 @@ class AttemptClients<Client extends PrismaClientLike> {
     this.free.push(client);
   }
 
+  /** Gives `client` back once its attempt has ended, never sooner: until then it is that attempt's alone. */
+  releaser(client: BoundClient<Client>): () => void {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.give(client);
+    };
+  }
+
   /**
    * A new client, checked: its queries must reach the adapter it was given, and it must be its
    * own (a client shared by two attempts would batch their queries together). The check sends
@@ -216,6 +215,8 @@ interface BoundClient<Client> {
 }
 
 const PROBE_SQL = "SELECT 1 AS onceql_binding_probe";
+/** Long enough for a new client's first query (its engine loads on it), on a loaded machine. */
+const PROBE_MS = 10_000;
 
 /**
  * What an attempt's Prisma client connects: its queries go to the transaction it is bound to, and
@@ -241,24 +242,36 @@ class BoundAdapter implements SqlDriverAdapter {
     this.bound = undefined;
   }
 
-  /** Whether `query` reached this adapter: it answers the probe itself, without a database. */
+  /**
+   * Whether `query` reaches this adapter: it answers the probe itself, without a database. Decided
+   * as soon as it is reached, or the query settles elsewhere; a query that went elsewhere and waits
+   * there (PGlite's one connection, held by the very attempt this client is for) is given up on
+   * after PROBE_MS.
+   */
   async answersProbe(query: () => Promise<unknown>): Promise<boolean> {
-    let reached = false;
-    const probe = {
+    let reached!: () => void;
+    const reachedUs = new Promise<boolean>((resolve) => (reached = () => resolve(true)));
+    this.bound = {
       queryRaw: async (q: SqlQuery): Promise<SqlResultSet> => {
-        reached ||= q.sql === PROBE_SQL;
+        if (q.sql === PROBE_SQL) reached();
         return { columnNames: ["onceql_binding_probe"], columnTypes: [0], rows: [[1]] };
       },
     } as unknown as Transaction;
-    this.bound = probe;
+    const timer = new AbortController();
     try {
-      await query();
-    } catch {
-      // A client that failed on the probe reached elsewhere, or nothing: `reached` says which.
+      return await Promise.race([
+        reachedUs,
+        // Settled without reaching this adapter: it went elsewhere, or failed before going anywhere.
+        query().then(
+          () => false,
+          () => false,
+        ),
+        sleep(PROBE_MS, false, { signal: timer.signal, ref: false }).catch(() => false),
+      ]);
     } finally {
+      timer.abort();
       this.bound = undefined;
     }
-    return reached;
   }
 
   queryRaw(query: SqlQuery): Promise<SqlResultSet> {
@@ -315,14 +328,19 @@ class BoundAdapter implements SqlDriverAdapter {
  * The attempt's client queries this connection through the adapter's own query path (its type
  * parsers, its errors).
  */
-async function openPgTransaction<Client>(
+async function openPgTransaction<Client extends PrismaClientLike>(
   adapter: SqlDriverAdapter,
-  bound: BoundClient<Client>,
-  release: () => void,
+  clients: AttemptClients<Client>,
   options: { prepare: boolean; settings: readonly string[]; onQuery?: (sql: string) => void },
 ): Promise<OpenTransaction<Client>> {
   const pool = (adapter as unknown as { underlyingDriver(): { connect(): Promise<PgPoolClient> } }).underlyingDriver();
   const connection = await pool.connect();
+  // A client once the connection is held: never more clients than the pool has connections.
+  const bound = await clients.take().catch((error: unknown) => {
+    connection.release();
+    throw error;
+  });
+  const release = clients.releaser(bound);
   // Each query written lets out what waits ahead of it (see PgScriptTransaction.sendAhead).
   const queries = {
     query: (...args: unknown[]): unknown => {
