@@ -235,8 +235,11 @@ export class PgScriptTransaction<Tx> implements OpenTransaction<Tx> {
     );
     const prelude = [...prepares, ...(this.begun ? [] : ["BEGIN", ...this.settings])];
     this.begun = true;
+    // A mutation that failed a statement aborted the transaction, and the script that stores its
+    // answer begins by rolling back to a savepoint: a PREPARE sent before that would fail too.
+    const lead = /^ROLLBACK TO SAVEPOINT \w+;\n/.exec(script)?.[0] ?? "";
     let result: Awaited<ReturnType<PgPoolClient["query"]>>;
-    const text = prelude.length > 0 ? `${prelude.join(";\n")};\n${script}` : script;
+    const text = prelude.length > 0 ? `${lead}${prelude.join(";\n")};\n${script.slice(lead.length)}` : script;
     this.onQuery?.(text);
     try {
       result = await this.client.query(text);
@@ -253,7 +256,8 @@ export class PgScriptTransaction<Tx> implements OpenTransaction<Tx> {
       PgScriptTransaction.prepared.set(this.client, prepared);
       this.toPrepare.clear();
     }
-    return rowsOf(result).slice(prelude.length);
+    const rows = rowsOf(result);
+    return lead ? [rows[0]!, ...rows.slice(1 + prelude.length)] : rows.slice(prelude.length);
   }
 
   /**
