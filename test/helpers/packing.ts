@@ -124,3 +124,16 @@ export async function typeCheckAsConsumer(
   writeFileSync(path.join(project, "tsconfig.json"), `${JSON.stringify(tsconfig, null, 2)}\n`);
   return run(process.execPath, [path.join(repo, "node_modules/typescript/bin/tsc"), "-p", ".", "--listFiles"], { cwd: project });
 }
+
+/** The text of a README's `## heading` section, up to the next `## ` heading. */
+export function readmeSection(readme: string, heading: string): string {
+  const start = readme.indexOf(`\n## ${heading}\n`);
+  expect(start, `README.md has a "## ${heading}" section`).toBeGreaterThanOrEqual(0);
+  const end = readme.indexOf("\n## ", start + 1);
+  return readme.slice(start, end === -1 ? undefined : end);
+}
+
+/** The fenced ```lang blocks of a piece of Markdown, in order. */
+export function codeBlocks(markdown: string, lang: string): string[] {
+  return [...markdown.matchAll(new RegExp(`^\`\`\`${lang}\\n([\\s\\S]*?)^\`\`\`$`, "gm"))].map((match) => match[1]!);
+}
