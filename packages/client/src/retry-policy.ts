@@ -81,9 +81,10 @@ const RETRYABLE_CODES = new Set([
 ]);
 
 /**
- * Retried: no answer, 429, 5xx, and GraphQL errors whose codes are all in RETRYABLE_CODES. Never:
- * IDEMPOTENCY_KEY_REUSED (whatever the status), an answer in `data` (a payload or a UserError is
- * the operation's result, even beside errors of other fields), any other error.
+ * Retried: no answer, 429, 5xx, and GraphQL errors whose codes are all in RETRYABLE_CODES (then
+ * also beside a partial answer: a payload whose relation failed to read after its commit says
+ * STORED, and the same key replays it whole). Never: IDEMPOTENCY_KEY_REUSED (whatever the
+ * status), an answer in `data` beside any other error or none, any other error.
  */
 export function retryDecision(attempt: Attempt, attemptNumber: number, policy: RetryPolicy): RetryDecision {
   const backoff = () => {
@@ -96,8 +97,8 @@ export function retryDecision(attempt: Attempt, attemptNumber: number, policy: R
   }
   const errors = attempt.errors ?? [];
   const codes = errors.map((e) => e.extensions?.code);
-  if (codes.includes("IDEMPOTENCY_KEY_REUSED") || hasAnswer(attempt.data)) return { retry: false };
   const retryable = codes.length > 0 && codes.every((code) => typeof code === "string" && RETRYABLE_CODES.has(code));
+  if (codes.includes("IDEMPOTENCY_KEY_REUSED") || (hasAnswer(attempt.data) && !retryable)) return { retry: false };
   if (!retryable && attempt.status !== 429 && attempt.status < 500) return { retry: false };
   const hints = errors.map((e) => Number(e.extensions?.retryAfterMs));
   const retryAfter = attempt.headers?.get("retry-after");
