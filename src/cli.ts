@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import ms from "ms";
+import pino from "pino";
 import { TOKEN_CACHE_MS } from "./auth/authenticate.ts";
 import { auditTokenChange } from "./auth/token-audit.ts";
 import { revokeTokens, rotateTokens } from "./auth/workspace-tokens.ts";
@@ -56,11 +57,11 @@ token
   )
   .action(async (name: string, flags: { grace: string }) => {
     const graceMs = duration("--grace", flags.grace);
-    await withDatabase(async (db, config) => {
+    await withDatabase(async (db) => {
       const target = await findWorkspaceByNameOrId(db.prisma, name);
       const rotated = await rotateTokens(db.prisma, target.id, graceMs);
       const oldTokensEndAt = rotated.oldTokensEndAt.toISOString();
-      auditTokenChange(createLogger(config.logLevel), target, "rotate", { graceMs, oldTokens: rotated.oldTokens, oldTokensEndAt });
+      auditTokenChange(auditLog(), target, "rotate", { graceMs, oldTokens: rotated.oldTokens, oldTokensEndAt });
       console.log(`rotated the tokens of workspace ${target.name} (${target.id}): the old ones stop at ${oldTokensEndAt}; the new token:`);
       console.log(rotated.token);
     });
@@ -72,13 +73,19 @@ token
     `stop every token of the workspace now (every server refuses them within ${TOKEN_CACHE_MS / 1000} s); \`token rotate\` then issues a new one`,
   )
   .action(async (name: string) => {
-    await withDatabase(async (db, config) => {
+    await withDatabase(async (db) => {
       const target = await findWorkspaceByNameOrId(db.prisma, name);
       const revoked = await revokeTokens(db.prisma, target.id);
-      auditTokenChange(createLogger(config.logLevel), target, "revoke", { revokedTokens: revoked });
+      auditTokenChange(auditLog(), target, "revoke", { revokedTokens: revoked });
       console.log(`revoked ${revoked} tokens of workspace ${target.name} (${target.id})`);
     });
   });
+
+/**
+ * Written whatever LOG_LEVEL says, so a token change is never left out of the logs; and at once,
+ * before the new token is printed, so the token stays the output's last line.
+ */
+const auditLog = () => createLogger("info", undefined, pino.destination({ dest: 1, sync: true }));
 
 /** A duration as `ms` reads it ("90s", "24h", "7d"), or a number of milliseconds. */
 function duration(flag: string, raw: string): number {

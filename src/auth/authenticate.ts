@@ -32,6 +32,7 @@ export class Authenticator {
   private readonly known: LRUCache<string, Workspace>;
   private readonly unknown: LRUCache<string, true>;
   private readonly failures: FailedAuthentications;
+  private readonly lookingUp = new Map<string, Promise<Workspace | undefined>>();
   private readonly ttlMs: number;
 
   constructor(
@@ -52,26 +53,38 @@ export class Authenticator {
   async authenticate(request: Request, clientAddress: string): Promise<Workspace> {
     const header = request.headers.get("authorization");
     const token = header ? BEARER.exec(header)?.[1] : undefined;
-    const workspace = token ? await this.lookUp(token, clientAddress) : undefined;
+    const { workspace, charged } = token ? await this.lookUp(token, clientAddress) : { workspace: undefined, charged: false };
     if (workspace) return workspace;
-    await this.failures.count(clientAddress);
+    if (!charged) await this.failures.charge(clientAddress);
     throw new GraphQLError(header ? "The workspace token is not valid." : "Missing workspace token: send Authorization: Bearer <token>.", {
       extensions: { code: "UNAUTHENTICATED", http: { status: 401, headers: { "WWW-Authenticate": "Bearer" } } },
     });
   }
 
-  private async lookUp(token: string, clientAddress: string): Promise<Workspace | undefined> {
+  /** `charged`: this request made the lookup, and its address was charged a failure for it. */
+  private async lookUp(token: string, clientAddress: string): Promise<{ workspace: Workspace | undefined; charged: boolean }> {
     // Keyed by the hash, so the caches hold no token in clear.
     const tokenHash = hashSecret(token);
     const cached = this.known.get(tokenHash);
-    if (cached) return cached;
-    if (this.unknown.has(tokenHash) || !isWellFormedToken(token)) return undefined;
-    await this.failures.refuseIfBlocked(clientAddress);
+    if (cached) return { workspace: cached, charged: false };
+    if (this.unknown.has(tokenHash) || !isWellFormedToken(token)) return { workspace: undefined, charged: false };
+    // One lookup per token at a time: the requests of a busy client whose cache entry just ended
+    // wait for the same answer instead of each asking the database (and each being charged).
+    const pending = this.lookingUp.get(tokenHash);
+    if (pending) return { workspace: await pending, charged: false };
+    const lookup = this.chargedLookUp(token, tokenHash, clientAddress).finally(() => this.lookingUp.delete(tokenHash));
+    this.lookingUp.set(tokenHash, lookup);
+    return { workspace: await lookup, charged: true };
+  }
+
+  private async chargedLookUp(token: string, tokenHash: string, clientAddress: string): Promise<Workspace | undefined> {
+    await this.failures.charge(clientAddress);
     const match = await findWorkspaceByToken(this.prisma, token);
     if (!match) {
       this.unknown.set(tokenHash, true);
       return undefined;
     }
+    await this.failures.refund(clientAddress);
     const untilExpiry = match.expiresAt ? match.expiresAt.getTime() - Date.now() : this.ttlMs;
     this.known.set(tokenHash, match.workspace, { ttl: Math.max(1, Math.min(this.ttlMs, untilExpiry)) });
     return match.workspace;

@@ -9,24 +9,27 @@ import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 export class FailedAuthentications {
   private readonly limiter: RateLimiterMemory | undefined;
 
-  constructor(private readonly perMinute: number) {
+  constructor(perMinute: number) {
     this.limiter = perMinute > 0 ? new RateLimiterMemory({ points: perMinute, duration: 60 }) : undefined;
   }
 
-  /** Refuses with 429 an address that has spent its failures, before anything is looked up. */
-  async refuseIfBlocked(address: string): Promise<void> {
-    const spent = await this.limiter?.get(address);
-    if (spent && spent.consumedPoints >= this.perMinute) throw tooManyFailures(spent.msBeforeNext);
-  }
-
-  /** Counts one failure of the address; the one that goes past the limit is answered 429, not 401. */
-  async count(address: string): Promise<void> {
+  /**
+   * Counts one failure of the address, or refuses it with 429 once it has spent them all. A lookup
+   * is charged before it is made (and refunded when the token is found), so a flood sent all at
+   * once is stopped as one sent in turn.
+   */
+  async charge(address: string): Promise<void> {
     try {
       await this.limiter?.consume(address);
     } catch (error) {
       if (!(error instanceof RateLimiterRes)) throw error;
       throw tooManyFailures(error.msBeforeNext);
     }
+  }
+
+  /** Gives back what a lookup was charged, once its token turned out to be good. */
+  async refund(address: string): Promise<void> {
+    await this.limiter?.reward(address, 1);
   }
 }
 
