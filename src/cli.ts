@@ -53,7 +53,7 @@ token
   .option("--grace <duration>", "how long the workspace's current tokens keep working (e.g. 30m, 24h, 7d; 0: stop now)", "24h")
   .description(
     "issue a new token, printed once as the last line; the current tokens keep working for the grace " +
-      `(24h by default), then stop on every server within ${TOKEN_CACHE_MS / 1000} s`,
+      "(24h by default), then stop on every server",
   )
   .action(async (name: string, flags: { grace: string }) => {
     const graceMs = duration("--grace", flags.grace);
