@@ -79,7 +79,7 @@ export function createApp(options: AppOptions): App {
   const idempotency = options.mutationRunner ?? executor;
   const services: Services = {
     config,
-    auth: new Authenticator(db.prisma),
+    auth: new Authenticator(db.prisma, { failuresPerMinute: config.authFailureLimit }),
     rateLimiter: new WorkspaceRateLimiter(config.rateLimit),
     db,
     idempotency,

@@ -1,11 +1,17 @@
 import { Command } from "commander";
-import { createWorkspace, requireWorkspaceName } from "./auth/workspaces.ts";
+import ms from "ms";
+import pino from "pino";
+import { TOKEN_CACHE_MS } from "./auth/authenticate.ts";
+import { auditTokenChange } from "./auth/token-audit.ts";
+import { revokeTokens, rotateTokens } from "./auth/workspace-tokens.ts";
+import { createWorkspace, findWorkspaceByNameOrId, requireWorkspaceName } from "./auth/workspaces.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { type Database, openDatabase } from "./db/database.ts";
 import { resolveMigration } from "./db/migration-recovery.ts";
 import { applyMigrations, diffMigrations, writeMigration } from "./db/migrations.ts";
 import { formatAudit, verifyLedger } from "./domains/ledger/ledger.verify.ts";
 import { idempotencyOf } from "./idempotency/runner.ts";
+import { createLogger } from "./logger.ts";
 
 /** Opens the database the server would (DATABASE_URL or ONCEQL_DATA_DIR), migrated, for one command. */
 async function withDatabase<T>(work: (db: Database, config: Config) => Promise<T>): Promise<T> {
@@ -39,6 +45,56 @@ workspace
       console.log(created.token);
     });
   });
+
+const token = workspace.command("token").description("rotate or revoke a workspace's tokens (each change is logged as one JSON line)");
+token
+  .command("rotate")
+  .argument("<workspace>", "the workspace's name, or its id when several share the name")
+  .option("--grace <duration>", "how long the workspace's current tokens keep working (e.g. 30m, 24h, 7d; 0: stop now)", "24h")
+  .description(
+    "issue a new token, printed once as the last line; the current tokens keep working for the grace " +
+      "(24h by default), then stop on every server",
+  )
+  .action(async (name: string, flags: { grace: string }) => {
+    const graceMs = duration("--grace", flags.grace);
+    await withDatabase(async (db) => {
+      const target = await findWorkspaceByNameOrId(db.prisma, name);
+      const rotated = await rotateTokens(db.prisma, target.id, graceMs);
+      const oldTokensEndAt = rotated.oldTokensEndAt.toISOString();
+      auditTokenChange(auditLog(), target, "rotate", { graceMs, oldTokens: rotated.oldTokens, oldTokensEndAt });
+      console.log(`rotated the tokens of workspace ${target.name} (${target.id}): the old ones stop at ${oldTokensEndAt}; the new token:`);
+      console.log(rotated.token);
+    });
+  });
+token
+  .command("revoke")
+  .argument("<workspace>", "the workspace's name, or its id when several share the name")
+  .description(
+    `stop every token of the workspace now (every server refuses them within ${TOKEN_CACHE_MS / 1000} s); \`token rotate\` then issues a new one`,
+  )
+  .action(async (name: string) => {
+    await withDatabase(async (db) => {
+      const target = await findWorkspaceByNameOrId(db.prisma, name);
+      const revoked = await revokeTokens(db.prisma, target.id);
+      auditTokenChange(auditLog(), target, "revoke", { revokedTokens: revoked });
+      console.log(`revoked ${revoked} tokens of workspace ${target.name} (${target.id})`);
+    });
+  });
+
+/**
+ * Written whatever LOG_LEVEL says, so a token change is never left out of the logs; and at once,
+ * before the new token is printed, so the token stays the output's last line.
+ */
+const auditLog = () => createLogger("info", undefined, pino.destination({ dest: 1, sync: true }));
+
+/** A duration as `ms` reads it ("90s", "24h", "7d"), or a number of milliseconds. */
+function duration(flag: string, raw: string): number {
+  const parsed = /^\d+$/.test(raw) ? Number(raw) : ms(raw as ms.StringValue);
+  if (typeof parsed !== "number" || !Number.isFinite(parsed) || parsed < 0) {
+    throw new Error(`${flag}: expected a duration such as 30m, 24h or 7d, got ${JSON.stringify(raw)}`);
+  }
+  return parsed;
+}
 
 program
   .command("sweep")

@@ -51,6 +51,10 @@ export interface Config {
   logLevel: string;
   /** Requests per second per workspace, per server; 0: no limit. */
   rateLimit: number;
+  /** Failed authentications per client address and minute, per server, before 429; 0: no limit. */
+  authFailureLimit: number;
+  /** Proxies in front of the server that append to X-Forwarded-For: the client is the address before them. */
+  trustedProxyHops: number;
   /** The only origins a browser may call from (as browsers send them); empty: none. */
   corsOrigins: string[];
   /** Unset: `/metrics` answers without one. */
@@ -94,6 +98,8 @@ export interface ConfigOptions {
   issuerTimeoutMs?: number;
   logLevel?: string;
   rateLimit?: number;
+  authFailureLimit?: number;
+  trustedProxyHops?: number;
   /** Origins such as "https://app.example"; a comma-separated string is read as the variable is. */
   corsOrigins?: string[] | string;
   metricsToken?: string;
@@ -120,6 +126,8 @@ const OPTION_VARIABLES: Record<keyof ConfigOptions, string> = {
   issuerTimeoutMs: "ONCEQL_ISSUER_TIMEOUT_MS",
   logLevel: "LOG_LEVEL",
   rateLimit: "ONCEQL_RATE_LIMIT",
+  authFailureLimit: "ONCEQL_AUTH_FAILURE_LIMIT",
+  trustedProxyHops: "ONCEQL_TRUSTED_PROXY_HOPS",
   corsOrigins: "ONCEQL_CORS_ORIGINS",
   metricsToken: "ONCEQL_METRICS_TOKEN",
   shutdownTimeoutMs: "ONCEQL_SHUTDOWN_TIMEOUT_MS",
@@ -174,6 +182,8 @@ export function loadConfig(env: Env = process.env): Config {
     issuerTimeoutMs: issuerTimeout(env, idempotencyLeaseMs),
     logLevel: logLevel(env),
     rateLimit: integer(env, "ONCEQL_RATE_LIMIT", 1_000, 0, 1_000_000),
+    authFailureLimit: integer(env, "ONCEQL_AUTH_FAILURE_LIMIT", 30, 0, 1_000_000),
+    trustedProxyHops: integer(env, "ONCEQL_TRUSTED_PROXY_HOPS", 0, 0, 10),
     corsOrigins: corsOrigins(env),
     metricsToken: metricsToken(env),
     shutdownTimeoutMs: integer(env, "ONCEQL_SHUTDOWN_TIMEOUT_MS", 10_000, 0, 600_000),

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
 import type { MutationRunner } from "@onceql/pothos-plugin-idempotency";
 import type { YogaInitialContext } from "graphql-yoga";
 import type { Logger } from "pino";
@@ -8,6 +9,7 @@ import type { Config } from "./config.ts";
 import type { Database } from "./db/database.ts";
 import type { CardDependencies } from "./domains/cards/card.dependencies.ts";
 import type { Workspace } from "./generated/prisma/client.ts";
+import { clientAddress } from "./http/client-address.ts";
 import type { WorkspaceRateLimiter } from "./http/rate-limiter.ts";
 
 /** What lives as long as the app: shared by every request. */
@@ -31,8 +33,9 @@ export interface Context {
   loaders: ReturnType<typeof createLoaders>;
 }
 
-export async function createContext(services: Services, initial: YogaInitialContext): Promise<Context> {
-  const workspace = await services.auth.authenticate(initial.request);
+export async function createContext(services: Services, initial: YogaInitialContext & { req?: IncomingMessage }): Promise<Context> {
+  const client = clientAddress(initial.request, initial.req, services.config.trustedProxyHops);
+  const workspace = await services.auth.authenticate(initial.request, client);
   await services.rateLimiter.consume(workspace.id);
   return {
     request: initial.request,

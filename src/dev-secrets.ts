@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { createWorkspace, findWorkspaceByToken } from "./auth/workspaces.ts";
+import { findWorkspaceByToken } from "./auth/workspace-tokens.ts";
+import { createWorkspace } from "./auth/workspaces.ts";
 import type { PrismaClient } from "./generated/prisma/client.ts";
 
 /** The outcome encryption key kept in the data folder when ONCEQL_ENCRYPTION_KEY is not set. */

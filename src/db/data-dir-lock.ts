@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { linkSync, mkdirSync, readFileSync, rmdirSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 
 /** Raised when another process already has the embedded database open. */
 export class DataDirInUseError extends Error {
@@ -27,23 +28,36 @@ const LOCK_FILE = "pglite.lock";
 /** Held only for a few synchronous file operations, so one this old was left by a process killed inside them. */
 const GUARD_STALE_MS = 2_000;
 const OLD_LOCK_STALE_MS = 10_000;
+/**
+ * How long a start waits for a running holder to let go before refusing: a server stopping (or
+ * killed, its process not yet reaped) releases within it, so a restart right after it succeeds.
+ */
+export const HOLDER_WAIT_MS = 5_000;
+const HOLDER_POLL_MS = 100;
 
 /**
  * PGlite corrupts its files when two processes open them, so one process at a time holds the
  * folder. The lock file names its holder (pid and start time), so a lock whose process is gone
- * (SIGKILL, a crash, a second Ctrl-C) is taken at once, and one whose process runs never is.
+ * (SIGKILL, a crash, a second Ctrl-C, a zombie not yet reaped) is taken at once, and one whose
+ * process runs is waited for up to `waitMs`, then refused.
  */
-export async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+export async function lockDataDir(dataDir: string, options: { waitMs?: number } = {}): Promise<() => Promise<void>> {
   const lockPath = path.join(dataDir, LOCK_FILE);
-  const me: LockHolder = { pid: process.pid, startTime: startTimeOf(process.pid), host: hostname() };
+  const me: LockHolder = { pid: process.pid, startTime: procStatOf(process.pid)?.startTime, host: hostname() };
   const mine = JSON.stringify(me);
-  withGuard(dataDir, () => {
-    const holder = readHolder(lockPath);
-    if (holder === null) return create(lockPath, mine);
-    if (holder === undefined || isRunning(holder)) throw new DataDirInUseError(dataDir, holder);
-    unlinkSync(lockPath);
-    create(lockPath, mine);
-  });
+  const deadline = Date.now() + (options.waitMs ?? HOLDER_WAIT_MS);
+  for (;;) {
+    const taken = withGuard(dataDir, () => {
+      const holder = readHolder(lockPath);
+      if (holder === undefined || (holder !== null && isRunning(holder))) return { holder };
+      if (holder !== null) unlinkSync(lockPath);
+      create(lockPath, mine);
+      return undefined;
+    });
+    if (!taken) break;
+    if (Date.now() >= deadline) throw new DataDirInUseError(dataDir, taken.holder);
+    await sleep(HOLDER_POLL_MS);
+  }
   let released = false;
   return async () => {
     if (released) return;
@@ -58,7 +72,7 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
  * Checking the holder and replacing the file is one step for every process: a directory made
  * with mkdir (atomic) guards it, so two processes finding the same dead holder never both take over.
  */
-function withGuard(dataDir: string, work: () => void): void {
+function withGuard<T>(dataDir: string, work: () => T): T {
   const guard = path.join(dataDir, `${LOCK_FILE}.guard`);
   for (let attempt = 0; ; attempt++) {
     try {
@@ -72,7 +86,7 @@ function withGuard(dataDir: string, work: () => void): void {
     }
   }
   try {
-    work();
+    return work();
   } finally {
     rmdirSync(guard);
   }
@@ -118,15 +132,23 @@ function isRunning(holder: LockHolder): boolean {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ESRCH") return false;
   }
-  const startTime = startTimeOf(holder.pid);
-  return startTime === undefined || holder.startTime === undefined || startTime === holder.startTime;
+  const stat = procStatOf(holder.pid);
+  // A zombie has exited and closed every file: all that is left of it is its exit status, kept
+  // until its parent reaps it (for ever where PID 1 reaps nothing, as in a container without init).
+  if (stat?.state === "Z" || stat?.state === "X") return false;
+  return stat === undefined || holder.startTime === undefined || stat.startTime === holder.startTime;
 }
 
-/** Field 22 of /proc/<pid>/stat; undefined where there is no /proc (then the pid alone is checked). */
-function startTimeOf(pid: number): string | undefined {
+/**
+ * Fields 3 (state) and 22 (start time) of /proc/<pid>/stat; undefined where there is no /proc
+ * (then the pid alone is checked).
+ */
+function procStatOf(pid: number): { state: string | undefined; startTime: string | undefined } | undefined {
   const stat = readFileOrNull(`/proc/${pid}/stat`);
+  if (stat === null) return undefined;
   // The command name, field 2, is in parentheses and may hold spaces: count from the last one.
-  return stat?.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return { state: fields[0], startTime: fields[19] };
 }
 
 function readFileOrNull(file: string): string | null {
