@@ -8,7 +8,9 @@ import type { Config } from "./config.ts";
 import type { Database } from "./db/database.ts";
 import type { CardDependencies } from "./domains/cards/card.dependencies.ts";
 import type { Workspace } from "./generated/prisma/client.ts";
+import { inexactNumbersOf } from "./http/exact-numbers.ts";
 import type { WorkspaceRateLimiter } from "./http/rate-limiter.ts";
+import type { InexactNumber } from "./schema/exact-numbers.ts";
 
 /** What lives as long as the app: shared by every request. */
 export interface Services {
@@ -29,6 +31,8 @@ export interface Context {
   workspace: Workspace;
   services: Services;
   loaders: ReturnType<typeof createLoaders>;
+  /** Numbers of this operation's variables that were read as other numbers (see src/http/exact-numbers.ts). */
+  inexactNumbers: readonly InexactNumber[];
 }
 
 export async function createContext(services: Services, initial: YogaInitialContext): Promise<Context> {
@@ -40,6 +44,7 @@ export async function createContext(services: Services, initial: YogaInitialCont
     workspace,
     services,
     loaders: createLoaders(services, workspace.id),
+    inexactNumbers: inexactNumbersOf(initial.params),
   };
 }
 
