@@ -99,4 +99,8 @@ builder.scalarType("DateTime", {
     return DateTimeResolver.parseLiteral(ast, undefined);
   },
 });
-builder.addScalarType("JSON", JSONResolver);
+builder.addScalarType("JSON", JSONResolver, {
+  description:
+    "Any JSON value, kept as sent. A number is kept only when a double holds it exactly (0.1, 1e300, 2^53); one that " +
+    "reads as another (9007199254740993, 1e400) is refused naming its path: send it as a string.",
+});
