@@ -32,7 +32,7 @@ export function readsExactly(text: string): boolean {
   const read = Number(text);
   if (!Number.isFinite(read)) return false;
   const sent = decimalOf(text);
-  const written = decimalOf(String(read).replace("e+", "e"));
+  const written = decimalOf(String(read));
   return sent !== undefined && written !== undefined && sent === written;
 }
 
