@@ -23,6 +23,7 @@ import { createCardDependencies } from "./domains/cards/card.dependencies.ts";
 import { limitRequestBodySize } from "./http/body-limit.ts";
 import { corsOption, varyOnOrigin } from "./http/cors.ts";
 import { databaseUnavailable } from "./http/database-unavailable.ts";
+import { exactNumbers } from "./http/exact-numbers.ts";
 import { graphiqlOptions } from "./http/graphiql.ts";
 import { noIntrospection } from "./http/introspection.ts";
 import { metricsPlugin, readinessPlugin } from "./http/probes.ts";
@@ -132,6 +133,8 @@ export function createApp(options: AppOptions): App {
       ...queryLimitPlugins(),
       ...(config.introspection ? [] : [noIntrospection()]),
       useIdempotency(),
+      // Before the body limit, which wraps its parser: a chunked body is still counted as it is read.
+      exactNumbers(),
       // A chunked body with no Content-Length is counted as it streams in, and refused (413) at
       // the limit too, before it is parsed. After the plugins above: it wraps whichever parser they chose.
       limitRequestBodySize(MAX_BODY_BYTES),

@@ -10,7 +10,9 @@ import type { Database } from "./db/database.ts";
 import type { CardDependencies } from "./domains/cards/card.dependencies.ts";
 import type { Workspace } from "./generated/prisma/client.ts";
 import { clientAddress } from "./http/client-address.ts";
+import { inexactNumbersOf } from "./http/exact-numbers.ts";
 import type { WorkspaceRateLimiter } from "./http/rate-limiter.ts";
+import type { InexactNumber } from "./schema/exact-numbers.ts";
 
 /** What lives as long as the app: shared by every request. */
 export interface Services {
@@ -31,6 +33,8 @@ export interface Context {
   workspace: Workspace;
   services: Services;
   loaders: ReturnType<typeof createLoaders>;
+  /** Numbers of this operation's variables that were read as other numbers (see src/http/exact-numbers.ts). */
+  inexactNumbers: readonly InexactNumber[];
 }
 
 export async function createContext(services: Services, initial: YogaInitialContext & { req?: IncomingMessage }): Promise<Context> {
@@ -43,6 +47,7 @@ export async function createContext(services: Services, initial: YogaInitialCont
     workspace,
     services,
     loaders: createLoaders(services, workspace.id),
+    inexactNumbers: inexactNumbersOf(initial.params),
   };
 }
 

@@ -10,6 +10,7 @@ import type PrismaTypes from "../generated/pothos-types.ts";
 import { getDatamodel } from "../generated/pothos-types.ts";
 import { tracingHooks } from "../tracing/hooks.ts";
 import { InvalidInputError } from "./errors.ts";
+import { requireExactNumbers } from "./exact-numbers.ts";
 import { canonicalRowIds } from "./row-ids.ts";
 import { requireBoundedDepth } from "./validation.ts";
 
@@ -59,11 +60,13 @@ export const builder = new SchemaBuilder<SchemaConfig>({
     wrap: (resolver) => tracingHooks()!.wrapField(resolver as never) as never,
   },
   // Exactly-once mutations (`defineIdempotentMutation`): keys are a workspace's own; ids are
-  // fingerprinted in their canonical spelling, and deep JSON is refused before it is walked.
+  // fingerprinted in their canonical spelling; numbers read as other numbers, and deep
+  // JSON, are refused before anything looks into them.
   idempotency: {
     runner: (ctx) => ctx.services.idempotency,
     scope: (ctx) => ctx.workspace.id,
-    prepareInput: (input, _ctx, info) => {
+    prepareInput: (input, ctx, info) => {
+      requireExactNumbers(info, ctx.inexactNumbers);
       requireBoundedDepth(input);
       return canonicalRowIds(info, input);
     },

@@ -64,5 +64,43 @@ function floatHint(text: string): string {
   return Number.isSafeInteger(value) ? `${value}` : "an integer literal or a decimal string";
 }
 
-builder.addScalarType("DateTime", DateTimeResolver);
-builder.addScalarType("JSON", JSONResolver);
+/** The fraction of a second an RFC 3339 date-time spells, if any. */
+const FRACTION = /^\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d\.(\d+)/;
+
+/**
+ * A DateTime is stored to the millisecond (timestamptz(3)), and a JavaScript Date holds no more:
+ * a finer instant was read as the millisecond below it, so `...00.0009Z` replayed `...00.000Z`.
+ * It is refused instead; trailing zeros (`.000000Z`) say nothing finer and are taken. Every other
+ * spelling of one instant (`Z`, `z`, `+00:00`, `+01:00` an hour later) is one Date, fingerprinted
+ * in its ISO form, so one input.
+ */
+function requireMilliseconds(value: unknown, nodes?: ValueNode): void {
+  if (typeof value !== "string") return;
+  const fraction = FRACTION.exec(value)?.[1];
+  if (fraction && /[1-9]/.test(fraction.slice(3))) {
+    throw new GraphQLError(
+      `A DateTime is kept to the millisecond: ${JSON.stringify(value.slice(0, 40))} is finer (${fraction.length} digits of a second); send at most 3.`,
+      { nodes },
+    );
+  }
+}
+
+builder.scalarType("DateTime", {
+  description:
+    "An instant, as an RFC 3339 date-time string such as 2007-12-03T10:15:30.123Z, to the millisecond (any offset; " +
+    "a finer fraction of a second is refused). Answered in UTC.",
+  serialize: (value) => DateTimeResolver.serialize(value),
+  parseValue: (value) => {
+    requireMilliseconds(value);
+    return DateTimeResolver.parseValue(value);
+  },
+  parseLiteral: (ast) => {
+    if (ast.kind === Kind.STRING) requireMilliseconds(ast.value, ast);
+    return DateTimeResolver.parseLiteral(ast, undefined);
+  },
+});
+builder.addScalarType("JSON", JSONResolver, {
+  description:
+    "Any JSON value, kept as sent. A number is kept only when a double holds it exactly (0.1, 1e300, 2^53); one that " +
+    "reads as another (9007199254740993, 1e400) is refused naming its path: send it as a string.",
+});

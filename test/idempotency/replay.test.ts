@@ -61,7 +61,7 @@ describe("a retry with the same key and input", () => {
     expect(replay.body.data.createKey.key.identity.externalId).toBe("carol-renamed");
   });
 
-  it("reports each field of a multi-field operation under its response key", async () => {
+  it("reports each field of a multi-field operation under its response key; the header only when every field replayed", async () => {
     const operation = /* GraphQL */ `
       mutation Two($a: CreateIdentityInput!, $b: CreateIdentityInput!) {
         first: createIdentity(input: $a) { __typename }
@@ -74,7 +74,34 @@ describe("a retry with the same key and input", () => {
       { field: "first", clientMutationId: "multi-a", status: "REPLAYED" },
       { field: "second", clientMutationId: "multi-b", status: "EXECUTED" },
     ]);
-    expect(response.headers.get("idempotent-replayed")).toBe("true");
+    // A client that skips what a replay needs not do would skip the field that executed.
+    expect(response.headers.get("idempotent-replayed")).toBeNull();
+    const again = await t.gql(operation, variables);
+    expect(again.body.extensions.idempotency.map((entry: { status: string }) => entry.status)).toEqual(["REPLAYED", "REPLAYED"]);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+  });
+
+  it("sends the header for a batch only when every operation's every field replayed", async () => {
+    const operation = (key: string) => ({
+      query: "mutation($input: CreateIdentityInput!) { createIdentity(input: $input) { __typename } }",
+      variables: { input: { clientMutationId: key, externalId: key } },
+    });
+    const batch = (...keys: string[]) =>
+      t.fetch("/graphql", {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${t.token}` },
+        body: JSON.stringify(keys.map(operation)),
+      });
+    await batch("batch-a");
+    const mixed = await batch("batch-a", "batch-b");
+    const statuses = ((await mixed.json()) as { extensions: { idempotency: { status: string }[] } }[]).map(
+      (one) => one.extensions.idempotency[0]!.status,
+    );
+    expect(statuses).toEqual(["REPLAYED", "EXECUTED"]);
+    expect(mixed.headers.get("idempotent-replayed")).toBeNull();
+    const refused = await batch("batch-a", "has space");
+    expect(refused.headers.get("idempotent-replayed")).toBeNull();
+    expect((await batch("batch-a", "batch-b")).headers.get("idempotent-replayed")).toBe("true");
   });
 });
 

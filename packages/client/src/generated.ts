@@ -162,7 +162,7 @@ export type IdempotencyStatus =
 
 /** An amount of one asset, in integer minor units: above 0 and at most 2^63−1. */
 export type MoneyInput = {
-  /** Such as USD/2 (cents), JPY or POINTS: A–Z, 0–9 and _, optionally /decimals. */
+  /** Such as USD/2 (cents), JPY or POINTS: A–Z, 0–9 and _, optionally /decimals (1–99, no leading zero). */
   asset: string;
   value: string | number | bigint;
 };

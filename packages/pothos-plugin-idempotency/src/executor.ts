@@ -4,7 +4,7 @@ import { isRetryableConflict } from "./database-errors.ts";
 import type { IdempotencyDriver, OpenTransaction } from "./driver.ts";
 import { commitFailed } from "./error-outcome.ts";
 import { clientMutationIdInUse, clientMutationIdReused, databaseBusy } from "./errors.ts";
-import { differingFields } from "./fingerprint.ts";
+import { differingFromKept, keptInput } from "./fingerprint.ts";
 import type { OutcomeCache } from "./outcome-cache.ts";
 import type { Outcome, OutcomeCodec, SealedOutcome } from "./outcome-codec.ts";
 import type { PendingCounts } from "./pending-counts.ts";
@@ -272,7 +272,7 @@ export class IdempotentExecutor implements MutationRunner {
       }
       const found = running.found;
       const sealed = this.seal(outcome, request);
-      const input = this.sealInput(request);
+      const input = this.sealInput(request, outcome);
       await faults?.beforeCommit?.(request.mutation);
       if (Date.now() - started > this.options.leaseMs) {
         this.options.logger.warn(
@@ -336,7 +336,7 @@ export class IdempotentExecutor implements MutationRunner {
     // Fields of two different mutations are not comparable; records from before inputs were kept have none.
     const fields =
       stored.mutation === request.mutation && stored.input
-        ? differingFields(JSON.parse(this.options.codec.openText(stored.input, boundTo(request))), JSON.parse(request.canonicalInput))
+        ? differingFromKept(this.options.codec.openText(stored.input, boundTo(request)), request.canonicalInput)
         : [];
     return clientMutationIdReused(request.mutation, { originalMutation: stored.mutation, differingFields: fields }, first);
   }
@@ -349,8 +349,9 @@ export class IdempotentExecutor implements MutationRunner {
     });
   }
 
-  private sealInput(request: IdempotentRequest): SealedOutcome {
-    return this.options.codec.sealText(request.canonicalInput, { sensitive: request.sensitive, boundTo: boundTo(request) });
+  private sealInput(request: IdempotentRequest, outcome: Outcome): SealedOutcome {
+    const kept = keptInput(request.canonicalInput, outcome.ok ? "payload" : "refused");
+    return this.options.codec.sealText(kept, { sensitive: request.sensitive, boundTo: boundTo(request) });
   }
 
   private open(sealed: SealedOutcome, request: IdempotentRequest): Outcome {

@@ -25,6 +25,42 @@ export function fingerprintOf(mutation: string, input: Record<string, unknown>):
   return { fingerprint: createHash("sha256").update(mutation).update("\n").update(canonical).digest("hex"), canonical };
 }
 
+/** The longest canonical input kept whole beside an executed outcome. */
+export const MAX_KEPT_INPUT_CHARS = 64 * 1024;
+
+/** What a record keeps of an input kept only as digests: a tag no input (always an object) has. */
+const DIGESTS = "sha256-fields";
+
+/**
+ * What the record keeps of the input, for `differingFields` on a reuse of its key (a replay needs
+ * only the fingerprint). The canonical JSON itself when the outcome is the mutation's payload and
+ * the input is at most MAX_KEPT_INPUT_CHARS; otherwise (an answer the domain refused, or a large
+ * input) a digest of each top-level field: what was refused is never kept, a reuse still names
+ * the top-level fields that changed (`lines`, not `lines.3.quantity`), and a megabyte sent once is
+ * not kept for the TTL.
+ */
+export function keptInput(canonical: string, outcome: "payload" | "refused"): string {
+  if (outcome === "payload" && canonical.length <= MAX_KEPT_INPUT_CHARS) return canonical;
+  return JSON.stringify([DIGESTS, fieldDigests(JSON.parse(canonical) as Record<string, unknown>)]);
+}
+
+function fieldDigests(input: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(input).map(([field, value]) => [field, createHash("sha256").update(JSON.stringify(value)).digest("base64url")]),
+  );
+}
+
+/**
+ * The paths of the input's fields that differ from what a record kept of its first input
+ * (see keptInput): in full, or the top-level fields only when it kept digests.
+ */
+export function differingFromKept(kept: string, canonical: string): string[] {
+  const stored = JSON.parse(kept) as unknown;
+  const sent = JSON.parse(canonical) as Record<string, unknown>;
+  if (!Array.isArray(stored) || stored[0] !== DIGESTS) return differingFields(stored, sent);
+  return differingFields(stored[1], fieldDigests(sent));
+}
+
 /**
  * The paths of the fields whose values differ between two inputs (`amount.value`, `lines.1.sku`),
  * a field present in only one of them included: what a reused clientMutationId changed.

@@ -6,7 +6,8 @@ import type { MutationLogEntry } from "./types.ts";
 
 /**
  * Reports each mutation field's key and status in `extensions.idempotency`, sets
- * `Idempotent-Replayed: true` on the response when any field was a replay, and gives every error
+ * `Idempotent-Replayed: true` on the response when every mutation field of it was a replay (none
+ * executed, none failed), and gives every error
  * of a mutation field `extensions.outcome`: STORED when the field's outcome was committed (an
  * error of its payload's sub-fields, read after the commit), else what the wrapper said of the
  * failure (UNKNOWN when the commit's reply was lost), NOT_STORED by default. An error of a
@@ -15,6 +16,8 @@ import type { MutationLogEntry } from "./types.ts";
  */
 export function useIdempotency(): Plugin {
   const replayed = new WeakSet<Request>();
+  /** Requests with a mutation field that executed or failed, or an operation refused whole: never a replay. */
+  const notReplayed = new WeakSet<Request>();
   /** Requests with a mutation in their document: their errors outside any field (refused before running) say NOT_STORED. */
   const mutations = new WeakSet<Request>();
   return {
@@ -26,10 +29,11 @@ export function useIdempotency(): Plugin {
     },
     onResultProcess({ request, result, setResult }) {
       if (!mutations.has(request) || Symbol.asyncIterator in result) return;
-      const refused = (one: ExecutionResult): ExecutionResult =>
-        one.errors?.some((error) => error.extensions?.outcome === undefined)
-          ? { ...one, errors: one.errors.map((error) => (error.extensions?.outcome === undefined ? notRun(error) : error)) }
-          : one;
+      const refused = (one: ExecutionResult): ExecutionResult => {
+        if (!one.errors?.some((error) => error.extensions?.outcome === undefined)) return one;
+        notReplayed.add(request);
+        return { ...one, errors: one.errors.map((error) => (error.extensions?.outcome === undefined ? notRun(error) : error)) };
+      };
       setResult(Array.isArray(result) ? result.map(refused) : refused(result));
     },
     onExecute() {
@@ -42,14 +46,18 @@ export function useIdempotency(): Plugin {
           const mutation = getOperationAST(args.document, args.operationName)?.operation === "mutation";
           const errors =
             mutation && result.errors?.length ? result.errors.map((error) => outcomeOn(error, entries, state?.failures)) : result.errors;
-          if (!entries.length && errors === result.errors) return;
+          // A replay only when nothing of the response ran, in any operation of a batch: a client
+          // that skips the work of a replay (its cache writes, its own effects) must not skip a
+          // field that executed or failed.
           if (entries.some((entry) => entry.status === "REPLAYED")) replayed.add(ctx.request);
+          if (state?.failures.size || entries.some((entry) => entry.status !== "REPLAYED")) notReplayed.add(ctx.request);
+          if (!entries.length && errors === result.errors) return;
           setResult({ ...result, errors, ...(entries.length ? { extensions: { ...result.extensions, idempotency: entries } } : {}) });
         },
       };
     },
     onResponse({ request, response }) {
-      if (replayed.has(request)) response.headers.set("Idempotent-Replayed", "true");
+      if (replayed.has(request) && !notReplayed.has(request)) response.headers.set("Idempotent-Replayed", "true");
     },
   };
 }

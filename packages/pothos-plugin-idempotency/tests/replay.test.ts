@@ -50,4 +50,23 @@ forEachDriver((db) => {
     expect(again.replayedHeader).toBe("true");
     expect(await todosOf(db(), tenant)).toHaveLength(2);
   });
+
+  test("Idempotent-Replayed is sent only when every mutation field replayed: not beside one that executed or failed", async () => {
+    const server = exampleServer(await db().runner());
+    const tenant = newTenant();
+    const field = (name: string, key: string) =>
+      `${name}: createTodo(input: { clientMutationId: "${key}", title: "${key}" }) { __typename }`;
+    await call(server, tenant, `mutation { ${field("a", "mixed-a")} }`);
+
+    const mixed = await call(server, tenant, `mutation { ${field("a", "mixed-a")} ${field("b", "mixed-b")} }`);
+    expect(mixed.body.extensions.idempotency.map((entry: { status: string }) => entry.status)).toEqual(["REPLAYED", "EXECUTED"]);
+    expect(mixed.replayedHeader).toBeNull();
+
+    const failed = await call(server, tenant, `mutation { ${field("a", "mixed-a")} ${field("b", "has space")} }`);
+    expect(failed.body.errors![0].extensions).toMatchObject({ code: "IDEMPOTENCY_KEY_INVALID" });
+    expect(failed.replayedHeader).toBeNull();
+
+    const all = await call(server, tenant, `mutation { ${field("a", "mixed-a")} ${field("b", "mixed-b")} }`);
+    expect(all.replayedHeader).toBe("true");
+  });
 });
