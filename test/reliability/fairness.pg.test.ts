@@ -122,17 +122,22 @@ describe.skipIf(!postgresAvailable())("one workspace's load does not take the se
       loaded.map((r) => r.ms),
       0.99,
     );
-    const readyMax = Math.max(...ready.map((r) => r.ms));
-    // Generous: a loaded 2-core machine stalls on its own; what fails is B waiting behind A (5 s and a 503).
+    const readyP99 = percentile(
+      ready.map((r) => r.ms),
+      0.99,
+    );
+    // Generous: a loaded 2-core machine stalls on its own (the 900 requests fired at once are parsed
+    // in this very process), and one stall is a percent of the samples; what fails is B waiting
+    // behind A (seconds, then a 503).
     const bound = Math.min(3_000, Math.max(1_500, 20 * unloadedP99));
     console.info(
-      `fairness: B unloaded p99 ${unloadedP99.toFixed(1)} ms, loaded p99 ${loadedP99.toFixed(1)} ms (${(loadedP99 / unloadedP99).toFixed(1)}×) over ${loaded.length} requests; /readyz max ${readyMax.toFixed(1)} ms over ${ready.length}; bound ${bound.toFixed(0)} ms`,
+      `fairness: B unloaded p99 ${unloadedP99.toFixed(1)} ms, loaded p99 ${loadedP99.toFixed(1)} ms (${(loadedP99 / unloadedP99).toFixed(1)}×) over ${loaded.length} requests; max ${Math.max(...loaded.map((r) => r.ms)).toFixed(1)} ms; /readyz p99 ${readyP99.toFixed(1)} ms, max ${Math.max(...ready.map((r) => r.ms)).toFixed(1)} ms over ${ready.length}; bound ${bound.toFixed(0)} ms`,
     );
     // B: every request answered with data, none refused, /readyz ready throughout.
     expect(loaded.filter((r) => !r.ok || r.status !== 200).map((r) => r.detail)).toEqual([]);
     expect(ready.filter((r) => !r.ok).map((r) => `${r.status} ${r.detail}`)).toEqual([]);
     expect(loadedP99).toBeLessThan(bound);
-    expect(readyMax).toBeLessThan(bound);
+    expect(readyP99).toBeLessThan(bound);
 
     // A: answered, or refused as busy with a hint; never "unavailable".
     const aErrors = [
