@@ -1,4 +1,5 @@
 import path from "node:path";
+import type { ConcurrencyOptions } from "@onceql/pothos-plugin-idempotency";
 import ms from "ms";
 import { isLoopbackHost } from "./http/loopback.ts";
 
@@ -18,6 +19,34 @@ export function sessionSettings(config: Config) {
   };
 }
 
+/**
+ * How many attempts may hold connections of a pool of `poolSize` at once (see ConcurrencyOptions):
+ * `dbReadReserve` connections are left to reads, authentication and the rest whatever the
+ * attempts do; one workspace gets half of what attempts may hold, and so do the attempts that call
+ * the card issuer (they hold their connection while it answers, as createCard must: the identity's
+ * row lock keeps concurrent creations to one card). Undefined on PGlite, which has no pool: its one
+ * session serves each transaction in turn.
+ */
+export function attemptLimits(config: AttemptLimitSettings, poolSize: number | undefined): ConcurrencyOptions | undefined {
+  if (poolSize === undefined) return undefined;
+  const reserve = Math.min(config.dbReadReserve ?? defaultReadReserve(poolSize), poolSize - 1);
+  const total = poolSize - reserve;
+  const half = Math.ceil(total / 2);
+  return {
+    total,
+    perScope: Math.min(config.attemptsPerWorkspace ?? half, total),
+    outside: Math.min(config.outsideAttempts ?? half, total),
+    queueMs: config.attemptQueueMs,
+  };
+}
+
+type AttemptLimitSettings = Pick<Config, "dbReadReserve" | "attemptsPerWorkspace" | "outsideAttempts" | "attemptQueueMs">;
+
+/** A fifth of the pool, at least one connection when there are two. */
+function defaultReadReserve(poolSize: number): number {
+  return poolSize < 2 ? 0 : Math.min(Math.max(1, Math.round(poolSize / 5)), poolSize - 1);
+}
+
 /** Everything the server reads from its environment, parsed once at start. */
 export interface Config {
   port: number;
@@ -33,6 +62,14 @@ export interface Config {
   directDatabaseUrl: string | undefined;
   /** Connections the server's pool opens to DATABASE_URL (one attempt holds one, issuer calls included). */
   dbPoolSize: number;
+  /** Connections of the pool attempts never take (ONCEQL_DB_READ_RESERVE); unset: a fifth of it. */
+  dbReadReserve: number | undefined;
+  /** Attempts of one workspace at once (ONCEQL_ATTEMPTS_PER_WORKSPACE); unset: half of what attempts may hold. */
+  attemptsPerWorkspace: number | undefined;
+  /** Attempts calling the card issuer at once (ONCEQL_OUTSIDE_ATTEMPTS); unset: half of what attempts may hold. */
+  outsideAttempts: number | undefined;
+  /** How long an attempt waits for its turn before DATABASE_BUSY (ONCEQL_ATTEMPT_QUEUE_MS). */
+  attemptQueueMs: number;
   dataDir: string;
   idempotencyTtlMs: number;
   idempotencyWaitMs: number;
@@ -85,6 +122,10 @@ export interface ConfigOptions {
   pooler?: "session" | "transaction";
   directDatabaseUrl?: string;
   dbPoolSize?: number;
+  dbReadReserve?: number;
+  attemptsPerWorkspace?: number;
+  outsideAttempts?: number;
+  attemptQueueMs?: number;
   dataDir?: string;
   /** A duration such as "24h", or milliseconds. */
   idempotencyTtl?: string | number;
@@ -116,6 +157,10 @@ const OPTION_VARIABLES: Record<keyof ConfigOptions, string> = {
   pooler: "ONCEQL_POOLER",
   directDatabaseUrl: "ONCEQL_DIRECT_DATABASE_URL",
   dbPoolSize: "ONCEQL_DB_POOL_SIZE",
+  dbReadReserve: "ONCEQL_DB_READ_RESERVE",
+  attemptsPerWorkspace: "ONCEQL_ATTEMPTS_PER_WORKSPACE",
+  outsideAttempts: "ONCEQL_OUTSIDE_ATTEMPTS",
+  attemptQueueMs: "ONCEQL_ATTEMPT_QUEUE_MS",
   dataDir: "ONCEQL_DATA_DIR",
   idempotencyTtl: "ONCEQL_IDEMPOTENCY_TTL",
   idempotencyWaitMs: "ONCEQL_IDEMPOTENCY_WAIT_MS",
@@ -167,12 +212,14 @@ export function loadConfig(env: Env = process.env): Config {
   const host = nonEmpty(env, "HOST") ?? "127.0.0.1";
   // Beyond loopback, a schema's map and a playground are for whoever reaches the port: asked for, not given.
   const loopback = isLoopbackHost(host);
+  const dbPoolSize = integer(env, "ONCEQL_DB_POOL_SIZE", 10, 2, 1_000);
   return {
     port: integer(env, "PORT", 4000, 0, 65535),
     host,
     databaseUrl: databaseUrl(env),
     ...pooling(env),
-    dbPoolSize: integer(env, "ONCEQL_DB_POOL_SIZE", 10, 2, 1_000),
+    dbPoolSize,
+    ...attemptSettings(env, dbPoolSize),
     dataDir: path.resolve(nonEmpty(env, "ONCEQL_DATA_DIR") ?? ".onceql"),
     idempotencyTtlMs: ttl(env),
     idempotencyWaitMs: integer(env, "ONCEQL_IDEMPOTENCY_WAIT_MS", 10_000, 0, 300_000),
@@ -190,6 +237,30 @@ export function loadConfig(env: Env = process.env): Config {
     graphiql: onOff(env, "ONCEQL_GRAPHIQL", loopback),
     introspection: onOff(env, "ONCEQL_INTROSPECTION", loopback),
   };
+}
+
+/**
+ * The limits on attempts, each checked against ONCEQL_DB_POOL_SIZE: reads keep at least what the
+ * reserve says, and neither a workspace nor the issuer's callers may be given more than the rest.
+ */
+function attemptSettings(env: Env, poolSize: number): AttemptLimitSettings {
+  const dbReadReserve = optionalInteger(env, "ONCEQL_DB_READ_RESERVE", 0, poolSize - 1, "ONCEQL_DB_POOL_SIZE less one");
+  const forAttempts = poolSize - (dbReadReserve ?? defaultReadReserve(poolSize));
+  const most = `what ONCEQL_DB_POOL_SIZE leaves after ONCEQL_DB_READ_RESERVE`;
+  return {
+    dbReadReserve,
+    attemptsPerWorkspace: optionalInteger(env, "ONCEQL_ATTEMPTS_PER_WORKSPACE", 1, forAttempts, most),
+    outsideAttempts: optionalInteger(env, "ONCEQL_OUTSIDE_ATTEMPTS", 1, forAttempts, most),
+    attemptQueueMs: integer(env, "ONCEQL_ATTEMPT_QUEUE_MS", 2_000, 0, 60_000),
+  };
+}
+
+/** A whole number from `min` to `max` (which `maxIs` explains), or undefined when unset. */
+function optionalInteger(env: Env, name: string, min: number, max: number, maxIs: string): number | undefined {
+  if (nonEmpty(env, name) === undefined) return undefined;
+  const value = integer(env, name, 0, 0, Number.MAX_SAFE_INTEGER);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max} (${maxIs}), got ${value}`);
+  return value;
 }
 
 function onOff(env: Env, name: string, fallback: boolean): boolean {

@@ -40,6 +40,16 @@ export interface Database {
    * node-postgres or PGlite parse them. Inside an attempt, a mutation has its own `sql`.
    */
   sql<Row>(text: string, values: readonly unknown[]): Promise<Row[]>;
+  /**
+   * Connections of the pool that attempts and reads share (undefined on PGlite: one session, no
+   * pool), from which the app leaves some to reads (see attemptLimits).
+   */
+  poolSize: number | undefined;
+  /**
+   * Whether this database takes this server's work, asked on a connection of its own that no
+   * attempt or read can hold (for `/readyz`): however busy the pool, the answer is the database's.
+   */
+  readiness(): Promise<Readiness>;
   /** For migrations: the schema engine connects (and disposes of) adapters of its own. */
   adapterFactory: SqlMigrationAwareDriverAdapterFactory;
   /**
@@ -50,6 +60,12 @@ export interface Database {
   onDiscontinuity(listener: (reason: string) => void): void;
   close(): Promise<void>;
 }
+
+/** `unavailable`: the database cannot be reached; `read-only`: a standby, or writes switched off. */
+export type Readiness = "ready" | "read-only" | "unavailable";
+
+/** Long enough for a database across a network, short enough that a load balancer's probe is answered. */
+const READINESS_TIMEOUT_MS = 2_000;
 
 /**
  * PostgreSQL settings for every connection of the pool: how long any lock may be waited for (a
@@ -171,6 +187,15 @@ async function openPostgres(connectionString: string, options: DatabaseOptions):
     ...(!transactionMode && { onConnect: running("SET synchronous_commit = off") }),
   });
   bookkeeping.on("error", () => {});
+  // One connection, for the readiness probe alone: it never waits behind attempts or reads.
+  const probe = new pg.Pool({
+    connectionString,
+    max: 1,
+    connectionTimeoutMillis: READINESS_TIMEOUT_MS,
+    query_timeout: READINESS_TIMEOUT_MS,
+    keepAlive: true,
+  });
+  probe.on("error", () => {});
   const continuity = new DatabaseContinuity();
   continuity.watch(pool, (sql) => bookkeeping.query(sql));
   const raw = logged(
@@ -198,6 +223,17 @@ async function openPostgres(connectionString: string, options: DatabaseOptions):
       onQuery: options.onQuery,
     }),
     bookkeeping: raw,
+    poolSize: max,
+    readiness: async () => {
+      try {
+        const { rows } = await probe.query<{ writable: boolean }>(
+          "SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off' AS writable",
+        );
+        return rows[0]?.writable ? "ready" : "read-only";
+      } catch {
+        return "unavailable";
+      }
+    },
     // Pools of their own, which the schema engine ends: it migrates under a session-level lock.
     adapterFactory: atomicScripts(
       new PrismaPg({ connectionString: options.directUrl ?? connectionString, max: 2, connectionTimeoutMillis: 5_000 }),
@@ -209,7 +245,7 @@ async function openPostgres(connectionString: string, options: DatabaseOptions):
     onDiscontinuity: (listener) => continuity.onBreak(listener),
     async close() {
       await prisma.$disconnect();
-      await Promise.all([pool.end(), bookkeeping.end()]);
+      await Promise.all([pool.end(), bookkeeping.end(), probe.end()]);
     },
   };
 }
@@ -255,6 +291,10 @@ async function openPglite(dataDir: string | undefined, onQuery?: (sql: string) =
       onQuery,
     }),
     bookkeeping: raw,
+    poolSize: undefined,
+    // In this process: it serves while it is open. A query would wait behind whichever attempt
+    // holds its one session (a card's slow issuer call), and a busy database is not an absent one.
+    readiness: async () => (pglite.closed ? "unavailable" : "ready"),
     onDiscontinuity: () => {},
     adapterFactory: atomicScripts(adapterFactory, async (_adapter, script) => {
       try {

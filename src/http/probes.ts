@@ -8,7 +8,9 @@ import type { Services } from "../context.ts";
  * this server on a replica) and a read-only database (`default_transaction_read_only`, which
  * managed PostgreSQL services switch on when storage is nearly full) say so in one read, while
  * a write on every probe would cost a transaction id and WAL each time and still not find a disk
- * that is full only for a larger write. From the moment the server starts shutting down it is 503
+ * that is full only for a larger write. It is asked on a connection of the probe's own: a pool
+ * taken by one tenant's attempts is busy, not down, and a load balancer that dropped this server
+ * for it would move that tenant's load onto the next. From the moment the server starts shutting down it is 503
  * `shutting down`, whatever the database says, so a load balancer sends it nothing new.
  */
 export function readinessPlugin(services: Pick<Services, "db">, draining: () => boolean): Plugin {
@@ -16,11 +18,7 @@ export function readinessPlugin(services: Pick<Services, "db">, draining: () => 
     endpoint: "/readyz",
     check: async ({ fetchAPI }) => {
       if (draining()) return new fetchAPI.Response("shutting down\n", { status: 503, headers: { "content-type": "text/plain" } });
-      const state = await services.db.prisma.$queryRaw<{ writable: boolean }[]>`
-        SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off' AS writable`.then(
-        (rows) => (rows[0]?.writable ? "ready" : "read-only"),
-        () => "unavailable",
-      );
+      const state = await services.db.readiness();
       const body = state === "ready" ? "ready\n" : state === "read-only" ? "database read-only\n" : "database unavailable\n";
       return new fetchAPI.Response(body, { status: state === "ready" ? 200 : 503, headers: { "content-type": "text/plain" } });
     },

@@ -2,8 +2,9 @@ import { GraphQLError } from "graphql";
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 
 /**
- * Requests per second per workspace, per server process (a token bucket refilled each second),
- * so one tenant cannot starve the others. 0 turns it off.
+ * Requests per second per workspace, per server process (a token bucket refilled each second). It
+ * bounds how often, not how long: a few slow requests hold connections all the same, which the
+ * limits on attempts (attemptLimits in config.ts) keep to a workspace's share. 0 turns it off.
  */
 export class WorkspaceRateLimiter {
   private readonly limiter: RateLimiterMemory | undefined;

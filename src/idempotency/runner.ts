@@ -1,6 +1,6 @@
 import { createIdempotency, type Idempotency, type IdempotencyOptions } from "@onceql/pothos-plugin-idempotency";
 import superjson from "superjson";
-import type { Config } from "../config.ts";
+import { attemptLimits, type Config } from "../config.ts";
 import type { Database } from "../db/database.ts";
 
 /** onceql's own tables (migrated by Prisma), keyed by workspace. */
@@ -15,8 +15,17 @@ const TABLES = {
 /** The exactly-once runner over the app's database, with the server's settings. */
 export function idempotencyOf(
   db: Database,
-  config: Pick<Config, "idempotencyTtlMs" | "idempotencyWaitMs" | "idempotencyLeaseMs">,
-  options: Omit<IdempotencyOptions, "driver" | "ttl" | "waitMs" | "leaseMs" | "tables"> = {},
+  config: Pick<
+    Config,
+    | "idempotencyTtlMs"
+    | "idempotencyWaitMs"
+    | "idempotencyLeaseMs"
+    | "dbReadReserve"
+    | "attemptsPerWorkspace"
+    | "outsideAttempts"
+    | "attemptQueueMs"
+  >,
+  options: Omit<IdempotencyOptions, "driver" | "ttl" | "waitMs" | "leaseMs" | "tables" | "concurrency"> = {},
 ): Idempotency {
   return createIdempotency({
     driver: db.idempotencyDriver,
@@ -24,6 +33,8 @@ export function idempotencyOf(
     waitMs: config.idempotencyWaitMs,
     leaseMs: config.idempotencyLeaseMs,
     tables: TABLES,
+    // Keyed by workspace (the builder's scope): no workspace's attempts hold every connection.
+    concurrency: attemptLimits(config, db.poolSize),
     // Outcomes stored before typed JSON (2026-11-23) are superjson, and still replay until they expire.
     decodeLegacy: (text) => superjson.parse(text),
     ...options,

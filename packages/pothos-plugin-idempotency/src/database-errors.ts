@@ -50,12 +50,11 @@ const UNAVAILABLE_CODES = new Set([
   "57P01",
   "57P02",
   "57P03",
-  // Prisma: cannot reach, timed out, closed the connection, no connection in the pool in time
+  // Prisma: cannot reach, timed out, closed the connection
   "P1001",
   "P1002",
   "P1008",
   "P1017",
-  "P2024",
 ]);
 
 const UNAVAILABLE_KINDS = new Set([
@@ -67,8 +66,8 @@ const UNAVAILABLE_KINDS = new Set([
 ]);
 
 const UNAVAILABLE_MESSAGES = [
+  // pg-pool's own connect timeout says "Connection terminated due to connection timeout".
   /Connection terminated/i,
-  /timeout exceeded when trying to connect/i,
   /terminating connection/i,
   /Client has encountered a connection error/i,
   /Connection ended unexpectedly/i,
@@ -76,16 +75,24 @@ const UNAVAILABLE_MESSAGES = [
 
 /**
  * Whether the database answered but could not do the work now: a lock waited for past
- * lock_timeout, a statement past statement_timeout, no disk or memory left. Nothing committed;
+ * lock_timeout, a statement past statement_timeout, no disk or memory left, no connection of the
+ * pool free in time. Nothing committed;
  * the same request may be sent again later. (A key's own lock wait is told apart by the wrapper.)
  */
 export function isDatabaseBusy(error: unknown): boolean {
   for (const candidate of causesOf(error)) {
     if (typeof candidate.code === "string" && BUSY_CODES.has(candidate.code)) return true;
     if (typeof candidate.originalCode === "string" && BUSY_CODES.has(candidate.originalCode)) return true;
+    if (typeof candidate.message === "string" && BUSY_MESSAGES.some((pattern) => pattern.test(candidate.message as string))) return true;
   }
   return false;
 }
+
+/**
+ * Every connection of the pool was in use for as long as a request may wait for one: the
+ * database is fine, this server's share of it is taken (node-postgres' pool; Prisma's own).
+ */
+const BUSY_MESSAGES = [/timeout exceeded when trying to connect/i, /Timed out fetching a new connection from the connection pool/i];
 
 const BUSY_CODES = new Set([
   // lock_not_available (lock_timeout), query_canceled (statement_timeout)
@@ -95,6 +102,8 @@ const BUSY_CODES = new Set([
   "53000",
   "53100",
   "53200",
+  // Prisma: no connection in the pool in time
+  "P2024",
 ]);
 
 /**

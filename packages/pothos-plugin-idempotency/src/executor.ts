@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import type { Admission } from "./admission.ts";
 import { answerClassOf } from "./answers.ts";
 import { isRetryableConflict } from "./database-errors.ts";
 import type { IdempotencyDriver, OpenTransaction } from "./driver.ts";
@@ -31,6 +32,8 @@ export interface ExecutorOptions {
   /** The longest one attempt may run; past it, it is rolled back rather than committed. */
   leaseMs: number;
   faults?: IdempotencyFaults;
+  /** Limits on attempts holding connections at once (see ConcurrencyOptions); none without it. */
+  admission?: Admission;
 }
 
 /** A stored outcome with what is needed to answer a retry or a reuse of its key. */
@@ -127,7 +130,10 @@ export class IdempotentExecutor implements MutationRunner {
     };
     if (lead) this.flights.set(slotOf(request), flight);
     let stored: Stored | undefined;
+    let leave: (() => void) | undefined;
     try {
+      // Here, not in run(): a replay from the cache and a duplicate joining this flight hold no connection.
+      leave = await this.options.admission?.admit(request);
       for (let attempt = 1; ; attempt++) {
         try {
           return await this.attempt(request, (outcome) => (stored = outcome));
@@ -137,6 +143,7 @@ export class IdempotentExecutor implements MutationRunner {
         }
       }
     } finally {
+      leave?.();
       if (lead) this.flights.delete(slotOf(request));
       settle(stored);
     }

@@ -1,6 +1,7 @@
 import "./global-types.ts";
 import "./schema-builder.ts";
 import SchemaBuilder from "@pothos/core";
+import { Admission, type ConcurrencyOptions } from "./admission.ts";
 import type { IdempotencyDriver } from "./driver.ts";
 import { assertPostgres } from "./engines.ts";
 import { IdempotentExecutor } from "./executor.ts";
@@ -13,6 +14,7 @@ import { DEFAULT_TABLES, RecordStore, schemaSql, type TableLayout } from "./reco
 import type { ValueClass } from "./typed-json.ts";
 import { type IdempotencyFaults, type IdempotencyLogger, type IdempotencyMetrics, noMetrics } from "./types.ts";
 
+export type { ConcurrencyOptions } from "./admission.ts";
 export { assertValidClientMutationId, MAX_CLIENT_MUTATION_ID_LENGTH } from "./client-mutation-id.ts";
 export { isDatabaseBusy, isDatabaseUnavailable, isRetryableConflict, sqlState } from "./database-errors.ts";
 export {
@@ -99,6 +101,20 @@ export interface IdempotencyOptions<Tx = unknown> {
    * ```
    */
   values?: readonly ValueClass[];
+  /**
+   * Limits on attempts running at once, each holding a connection of the driver's pool: in all,
+   * per scope, and for mutations that call other services (not `onlyDatabaseEffects`), with how
+   * long an attempt may wait for its turn before DATABASE_BUSY. Without it, attempts take
+   * connections as the pool hands them out: one scope's burst, or slow calls to another service,
+   * can hold them all.
+   *
+   * @example
+   * ```ts
+   * // A pool of 10: attempts never hold more than 8 (2 are left for reads), one tenant's 4.
+   * createIdempotency({ driver, concurrency: { total: 8, perScope: 4, outside: 4, queueMs: 2_000 } });
+   * ```
+   */
+  concurrency?: ConcurrencyOptions;
   /** Tests only: where a crash or an outage is simulated. */
   faults?: IdempotencyFaults;
 }
@@ -149,6 +165,7 @@ export function createIdempotency<Tx>(options: IdempotencyOptions<Tx>): Idempote
     waitMs,
     leaseMs,
     faults: options.faults,
+    admission: options.concurrency && new Admission(options.concurrency),
   });
   return Object.assign(executor, {
     tables,

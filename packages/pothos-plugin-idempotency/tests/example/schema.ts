@@ -34,6 +34,8 @@ export const TODO_NAMESPACE = "6f1c2b7e-3d4a-4f5b-9c8d-1e2f3a4b5c6d";
 export interface ExampleHooks {
   /** After createTodo's insert, before it returns: a test may hold the attempt open here. */
   afterInsert?(title: string, scope: string): Promise<void> | void;
+  /** After importTodo's insert, standing for its call to the import service: a test may hold it here. */
+  duringImport?(title: string, scope: string): Promise<void> | void;
   /** importTodo fails unexpectedly (a plain Error) after its insert when this says so. */
   failImport?(title: string): boolean;
 }
@@ -119,6 +121,7 @@ export function buildExampleSchema(runner: MutationRunner, hooks: ExampleHooks =
     outputFields: { todo: Todo },
     run: async (input, { tx, scope, idFor }) => {
       const todo = await insertTodo(tx, idFor(TODO_NAMESPACE), scope, input.title);
+      await hooks.duringImport?.(input.title, scope);
       if (input.title === "boom" || hooks.failImport?.(input.title)) throw new Error("the import service fell over");
       return { todo };
     },
