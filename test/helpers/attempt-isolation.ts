@@ -434,7 +434,7 @@ export async function readsOfOneWorkspaceWhileAnotherAborts(servers: Servers, is
     replays.push({ operation, answer: dataOf(made, "createKey", "CreateKeyPayload") });
   }
   const ledgerBefore = await a.db.prisma.ledgerTransaction.count();
-  for (const server of new Set([a, b])) server.app.services.auth = new Authenticator(server.db.prisma, { ttlMs: 1 });
+  for (const server of new Set([a, b])) server.app.services.auth = new Authenticator(server.db.prisma, { ttlMs: 1, failuresPerMinute: 0 });
 
   const failing: Promise<Answer>[] = [];
   const replayed: Promise<Answer>[] = [];
