@@ -13,9 +13,15 @@ export interface StoredRecord {
  * library in front of it meets. Keys are counted by name: createKey's name is not unique, so a
  * second execution would be a second row.
  */
-export async function startLinkServer(options: Pick<TestAppOptions, "databaseUrl"> = {}) {
-  const app = await startTestApp(options);
-  const proxy = await startFlakyProxy(await app.listen());
+export async function startLinkServer(
+  options: Pick<TestAppOptions, "databaseUrl"> & {
+    /** What the proxy forwards to, given the app's URL: the app itself by default. */
+    upstream?: (appUrl: string) => Promise<string>;
+  } = {},
+) {
+  const app = await startTestApp({ databaseUrl: options.databaseUrl });
+  const appUrl = await app.listen();
+  const proxy = await startFlakyProxy(options.upstream ? await options.upstream(appUrl) : appUrl);
   const workspace = await findWorkspaceByToken(app.db.prisma, app.token);
   return {
     app,
