@@ -15,8 +15,14 @@ interface Caller {
   retries: RetryInfo[];
 }
 
-// Backoff short enough that the refusal is met by a few retries, long enough not to spin.
-const retryOptions = (retries: RetryInfo[]) => ({ baseDelayMs: 20, maxDelayMs: 500, onRetry: (info: RetryInfo) => retries.push(info) });
+// Backoff short enough that the refusal is met by a few retries, long enough not to spin; attempts
+// enough (about 8 s of them) that a slow machine's late restore does not exhaust them.
+const retryOptions = (retries: RetryInfo[]) => ({
+  baseDelayMs: 20,
+  maxDelayMs: 500,
+  maxAttempts: 20,
+  onRetry: (info: RetryInfo) => retries.push(info),
+});
 
 function apollo(server: LinkServer): Caller {
   const retries: RetryInfo[] = [];

@@ -15,7 +15,8 @@ const retries: RetryInfo[] = [];
 const client = new ApolloClient({
   cache: new InMemoryCache(),
   link: ApolloLink.from([
-    createIdempotencyLink({ baseDelayMs: 50, maxDelayMs: 500, onRetry: (info) => retries.push(info) }),
+    // About 8 s of attempts: a slow machine's late restore must not exhaust them.
+    createIdempotencyLink({ baseDelayMs: 50, maxDelayMs: 500, maxAttempts: 20, onRetry: (info) => retries.push(info) }),
     new HttpLink({ uri: "/graphql", headers: { authorization: `Bearer ${token}` } }),
   ]),
 });
