@@ -1,14 +1,28 @@
+import { findWorkspaceByToken } from "../../src/auth/workspaces.ts";
 import { startFlakyProxy } from "../helpers/flaky-proxy.ts";
-import { startTestApp } from "../helpers/test-app.ts";
+import { startTestApp, type TestAppOptions } from "../helpers/test-app.ts";
+
+/** A row of idempotency_records, as stored: what the server committed for a key. */
+export interface StoredRecord {
+  mutation: string;
+  status: string;
+}
 
 /**
  * The app over real HTTP (PGlite), behind a proxy that plays a script of failures: what a client
  * library in front of it meets. Keys are counted by name: createKey's name is not unique, so a
  * second execution would be a second row.
  */
-export async function startLinkServer() {
-  const app = await startTestApp();
-  const proxy = await startFlakyProxy(await app.listen());
+export async function startLinkServer(
+  options: Pick<TestAppOptions, "databaseUrl"> & {
+    /** What the proxy forwards to, given the app's URL: the app itself by default. */
+    upstream?: (appUrl: string) => Promise<string>;
+  } = {},
+) {
+  const app = await startTestApp({ databaseUrl: options.databaseUrl });
+  const appUrl = await app.listen();
+  const proxy = await startFlakyProxy(options.upstream ? await options.upstream(appUrl) : appUrl);
+  const workspace = await findWorkspaceByToken(app.db.prisma, app.token);
   return {
     app,
     proxy,
@@ -21,6 +35,16 @@ export async function startLinkServer() {
         { id: clientMutationId },
       );
       return body.data?.idempotencyRecord as { mutation: string; status: string; replayCount: number } | null;
+    },
+    /**
+     * The record of a key in idempotency_records, keyed by (workspace, key): read from the table
+     * itself, not through the API, so that what the client was told is checked against what was stored.
+     */
+    async storedRecord(clientMutationId: string): Promise<StoredRecord | undefined> {
+      const rows = await app.db.prisma.$queryRaw<StoredRecord[]>`
+        SELECT mutation, status::text AS status FROM idempotency_records
+        WHERE workspace_id = ${workspace!.id}::uuid AND client_mutation_id = ${clientMutationId}`;
+      return rows[0];
     },
     async close() {
       await proxy.close();
