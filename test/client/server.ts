@@ -1,4 +1,4 @@
-import { findWorkspaceByToken } from "../../src/auth/workspaces.ts";
+import { findWorkspaceByToken } from "../../src/auth/workspace-tokens.ts";
 import { startFlakyProxy } from "../helpers/flaky-proxy.ts";
 import { startTestApp, type TestAppOptions } from "../helpers/test-app.ts";
 
@@ -22,7 +22,7 @@ export async function startLinkServer(
   const app = await startTestApp({ databaseUrl: options.databaseUrl });
   const appUrl = await app.listen();
   const proxy = await startFlakyProxy(options.upstream ? await options.upstream(appUrl) : appUrl);
-  const workspace = await findWorkspaceByToken(app.db.prisma, app.token);
+  const workspace = (await findWorkspaceByToken(app.db.prisma, app.token))?.workspace;
   return {
     app,
     proxy,
