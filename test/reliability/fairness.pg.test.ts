@@ -13,6 +13,8 @@ const A_CARDS = 30;
 const A_IDENTITIES = 900;
 /** B keeps calling for this long while A's load runs: past the slow cards' first round (two calls of 3 s). */
 const LOADED_MS = 8_000;
+/** Requests with bad tokens fired at once (issue 25's figure). */
+const BAD_TOKENS = 2_000;
 
 const READ_IDENTITY = /* GraphQL */ `
   query ReadIdentity($id: ID!) { identity(id: $id) { id externalId cards { id status } } workspace { name } }
@@ -39,7 +41,8 @@ describe.skipIf(!postgresAvailable())("one workspace's load does not take the se
   beforeAll(async () => {
     database = await createPostgresDatabase();
     issuer = await startTestIssuer({ cardLimit: 5 });
-    t = await startTestApp({ databaseUrl: database.url, config: { issuerUrl: issuer.url } });
+    // One proxy in front (X-Forwarded-For), so the bad-token flood can come from many addresses.
+    t = await startTestApp({ databaseUrl: database.url, config: { issuerUrl: issuer.url, trustedProxyHops: 1 } });
     [a, b] = [await t.newWorkspace("tenant-a"), await t.newWorkspace("tenant-b")];
   });
   afterAll(async () => {
@@ -192,6 +195,51 @@ describe.skipIf(!postgresAvailable())("one workspace's load does not take the se
     }
     expect(await t.db.prisma.card.count({ where: { identityId: { in: aIdentities } } })).toBe(A_CARDS);
     expect(await t.db.prisma.identity.count({ where: { externalId: { startsWith: "a-load-" } } })).toBe(A_IDENTITIES);
+  });
+
+  it("B's reads, mutations and /readyz answer while 2000 requests with bad tokens arrive at once; the flood gets 401 and 429 only", async () => {
+    const bIdentity = await identityOf(b, "b-holder-flood");
+    const unloaded: Timed[] = [];
+    for (let n = 0; n < 20; n++) {
+      const round = await bRound(bIdentity, 2_000 + n);
+      unloaded.push(round.read, round.write);
+    }
+    // Well-formed (B's own, its secret shuffled), so each would cost a lookup if nothing bounded them.
+    const cut = b.lastIndexOf("_") + 1;
+    const shuffled = () => `${b.slice(0, cut)}${[...b.slice(cut)].sort(() => Math.random() - 0.5).join("")}`;
+    // From 50 addresses, 40 each: past each one's limit of failures, and most still a lookup.
+    const flood = Array.from({ length: BAD_TOKENS }, (_, i) =>
+      t.gql("{ workspace { name } }", {}, { token: shuffled(), headers: { "x-forwarded-for": `198.51.100.${i % 50}` } }),
+    );
+    const loaded: Timed[] = [];
+    const ready: Timed[] = [];
+    const until = performance.now() + 4_000;
+    for (let n = 3_000; performance.now() < until; n++) {
+      const round = await bRound(bIdentity, n);
+      loaded.push(round.read, round.write);
+      ready.push(round.ready);
+    }
+    const answers = await Promise.all(flood);
+    const bound = Math.min(
+      3_000,
+      Math.max(
+        1_500,
+        20 *
+          percentile(
+            unloaded.map((r) => r.ms),
+            0.99,
+          ),
+      ),
+    );
+    expect(loaded.filter((r) => !r.ok || r.status !== 200).map((r) => r.detail)).toEqual([]);
+    expect(ready.filter((r) => !r.ok).map((r) => `${r.status} ${r.detail}`)).toEqual([]);
+    expect(
+      percentile(
+        loaded.map((r) => r.ms),
+        0.99,
+      ),
+    ).toBeLessThan(bound);
+    expect(new Set(answers.map((r) => r.status))).toEqual(new Set([401, 429]));
   });
 });
 
