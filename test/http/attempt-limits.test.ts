@@ -2,12 +2,12 @@ import { describe, expect, it } from "vitest";
 import { attemptLimits, ConfigError, configFromOptions, loadConfig } from "../../src/config.ts";
 
 describe("the limits on attempts (fairness), from the environment", () => {
-  it("by default: a fifth of the pool left to reads, half of the rest per workspace and for the issuer's callers, a 2 s wait", () => {
+  it("by default: a fifth of the pool left to reads, all but two of the rest per workspace (at least half), half for the issuer's callers, a 2 s wait", () => {
     const config = loadConfig({});
-    expect(attemptLimits(config, config.dbPoolSize)).toEqual({ total: 8, perScope: 4, outside: 4, queueMs: 2_000 });
+    expect(attemptLimits(config, config.dbPoolSize)).toEqual({ total: 8, perScope: 6, outside: 4, queueMs: 2_000 });
     expect(attemptLimits(config, 2)).toEqual({ total: 1, perScope: 1, outside: 1, queueMs: 2_000 });
     expect(attemptLimits(config, 1)).toEqual({ total: 1, perScope: 1, outside: 1, queueMs: 2_000 });
-    expect(attemptLimits(loadConfig({ ONCEQL_DB_POOL_SIZE: "40" }), 40)).toEqual({ total: 32, perScope: 16, outside: 16, queueMs: 2_000 });
+    expect(attemptLimits(loadConfig({ ONCEQL_DB_POOL_SIZE: "40" }), 40)).toEqual({ total: 32, perScope: 30, outside: 16, queueMs: 2_000 });
   });
 
   it("PGlite, one session and no pool: no limits", () => {
