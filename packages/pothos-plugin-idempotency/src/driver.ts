@@ -144,8 +144,6 @@ export interface PgScriptOptions {
   prepare?: boolean;
   /** Told each script as it goes out, BEGIN, settings and PREPAREs included (a query log). */
   onQuery?: (sql: string) => void;
-  /** The mutation's `sql` (see OpenTransaction.query); by default straight to the connection. */
-  rawQuery?: <Row>(text: string, values: readonly unknown[]) => Promise<Row[]>;
   /** Told once, when the transaction has ended (committed, or rolled back and given back). */
   onEnd?: () => void;
 }
@@ -209,7 +207,6 @@ export class PgScriptTransaction<Tx> implements OpenTransaction<Tx> {
   private readonly settings: readonly string[];
   private readonly prepare: boolean;
   private readonly onQuery: ((sql: string) => void) | undefined;
-  private readonly rawQuery: NonNullable<PgScriptOptions["rawQuery"]>;
   private readonly onEnd: (() => void) | undefined;
   /** The socket is corked: statements sent ahead wait there for the mutation's first (see sendAhead). */
   private corked = false;
@@ -222,9 +219,6 @@ export class PgScriptTransaction<Tx> implements OpenTransaction<Tx> {
     this.settings = options.settings ?? [];
     this.prepare = options.prepare ?? true;
     this.onQuery = options.onQuery;
-    this.rawQuery =
-      options.rawQuery ??
-      (async <Row>(text: string, values: readonly unknown[]) => rowsOf(await client.query(text, [...values]))[0] as Row[]);
     this.onEnd = options.onEnd;
     client.on("error", this.onError);
   }
@@ -286,9 +280,12 @@ export class PgScriptTransaction<Tx> implements OpenTransaction<Tx> {
     this.client.connection?.stream?.uncork?.();
   }
 
-  query<Row>(text: string, values: readonly unknown[]): Promise<Row[]> {
+  async query<Row>(text: string, values: readonly unknown[]): Promise<Row[]> {
     this.onQuery?.(text);
-    return this.rawQuery<Row>(text, values);
+    const sent = this.client.query(text, [...values]);
+    // Written behind a claim sent ahead, it lets that claim out with it (see sendAhead).
+    this.flushAhead();
+    return rowsOf(await sent)[0] as Row[];
   }
 
   literal(value: string): string {

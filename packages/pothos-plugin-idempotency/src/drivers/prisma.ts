@@ -359,7 +359,6 @@ async function openPgTransaction<Client extends PrismaClientLike>(
   bound.adapter.bind(transaction);
   const opened = new PgScriptTransaction<Client>(connection, (work) => work(bound.client), {
     ...options,
-    rawQuery: async <Row>(text: string, values: readonly unknown[]) => ((await queries.query(text, values)) as { rows: Row[] }).rows,
     onEnd: release,
   });
   return opened;
