@@ -1,6 +1,9 @@
 import { sortClasses } from "@pothos/core";
 import { GraphQLError } from "graphql";
-import type { ErrorClass } from "./outcome-codec.ts";
+
+/** An error class a mutation answers with (`errors.types`): its instances are stored and replayed. */
+// biome-ignore lint/suspicious/noExplicitAny: error classes take whatever their constructors need.
+export type ErrorClass = abstract new (...args: any[]) => Error;
 
 /**
  * Which thrown errors are a mutation's answers (stored and replayed for the key's TTL) and which

@@ -1,9 +1,8 @@
+import { answerClassOf, type ErrorClass } from "./answers.ts";
 import type { OutcomeCipher } from "./outcome-cipher.ts";
 import { isTypedJson, TypedJson, type ValueClass } from "./typed-json.ts";
 
-/** An error class a mutation answers with (`errors.types`): its instances are stored and replayed. */
-// biome-ignore lint/suspicious/noExplicitAny: error classes take whatever their constructors need.
-export type ErrorClass = abstract new (...args: any[]) => Error;
+export type { ErrorClass } from "./answers.ts";
 
 /**
  * What a stored error says it is: the class's static `code` when it has one (so renaming a class
@@ -80,18 +79,8 @@ export class OutcomeCodec {
   }
 }
 
-/**
- * The class `error` answers as, among a mutation's answering classes: its own, else the first it
- * is an instance of (as @pothos/plugin-errors resolves its union member); undefined when it is
- * none of them, a failure rather than an answer.
- */
-export function answeringClass(error: unknown, classes: readonly ErrorClass[]): ErrorClass | undefined {
-  if (!(error instanceof Error)) return undefined;
-  return classes.find((candidate) => error.constructor === candidate) ?? classes.find((candidate) => error instanceof candidate);
-}
-
 function storedError(error: Error, classes: readonly ErrorClass[]): StoredError {
-  const errorClass = answeringClass(error, classes);
+  const errorClass = answerClassOf(error, classes);
   if (!errorClass) throw new Error(`${error.constructor.name} is not one of the mutation's errors`);
   return { code: errorClassKey(errorClass), props: { ...error, message: error.message } };
 }
